@@ -1,0 +1,374 @@
+package ipvs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+
+	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
+)
+
+// Client talks to the kernel's IPVS over one generic-netlink socket. It is
+// safe for concurrent use.
+type Client struct {
+	conn   *genetlink.Conn
+	family uint16
+}
+
+// Config selects where a Client operates. The zero value (or nil) means the
+// calling thread's network namespace.
+type Config struct {
+	// NetNSPath names a network namespace file (/run/netns/NAME,
+	// /proc/PID/ns/net). It wins over NetNSFD.
+	NetNSPath string
+	// NetNSFD is an open network namespace file descriptor, still owned by
+	// the caller.
+	NetNSFD int
+}
+
+// New opens a client in the calling thread's network namespace.
+func New() (*Client, error) { return Dial(nil) }
+
+// Dial opens a client as cfg says. The socket is created inside the chosen
+// namespace on a temporarily locked thread (mdlayher/netlink does this), so
+// the calling goroutine's thread does not move.
+//
+// If the kernel has no IPVS family, the error matches ErrNotAvailable.
+func Dial(cfg *Config) (*Client, error) {
+	var nlcfg netlink.Config
+	if cfg != nil {
+		nlcfg.NetNS = cfg.NetNSFD
+		if cfg.NetNSPath != "" {
+			f, err := os.Open(cfg.NetNSPath)
+			if err != nil {
+				return nil, &Error{Op: OpDial, Err: fmt.Errorf("network namespace: %w", err)}
+			}
+			defer f.Close()
+			nlcfg.NetNS = int(f.Fd())
+		}
+	}
+	conn, err := genetlink.Dial(&nlcfg)
+	if err != nil {
+		return nil, &Error{Op: OpDial, Err: err}
+	}
+	return NewFromConn(conn)
+}
+
+// NewFromConn builds a client on an existing generic-netlink connection and
+// takes ownership of it (it is closed on failure and by Close). It is the
+// seam for tests, e.g. with a fake kernel from package ipvstest; most
+// programs should use New or Dial.
+func NewFromConn(conn *genetlink.Conn) (*Client, error) {
+	fam, err := conn.GetFamily(uapi.FamilyName)
+	if err != nil {
+		conn.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("generic netlink family %q not found: %w", uapi.FamilyName, err)
+		}
+		return nil, &Error{Op: OpDial, Err: err}
+	}
+	return &Client{conn: conn, family: fam.ID}, nil
+}
+
+// Close releases the socket.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// request is the one place that builds, sends and receives. Mutations ask
+// for an acknowledgement so success is observable; GET requests must not,
+// or an extra ack message would follow the reply.
+func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*netlink.AttributeEncoder)) ([]genetlink.Message, error) {
+	var data []byte
+	if attrs != nil {
+		ae := netlink.NewAttributeEncoder()
+		attrs(ae)
+		var err error
+		if data, err = ae.Encode(); err != nil {
+			return nil, &Error{Op: op, Err: err}
+		}
+	}
+	msg := genetlink.Message{
+		Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion},
+		Data:   data,
+	}
+	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	return msgs, nil
+}
+
+func (c *Client) mutate(op Op, cmd uint8, attrs func(*netlink.AttributeEncoder)) error {
+	_, err := c.request(op, cmd, netlink.Acknowledge, attrs)
+	return err
+}
+
+// decodeReplies runs fn over the top-level attributes of every reply.
+func decodeReplies(op Op, msgs []genetlink.Message, fn func(*netlink.AttributeDecoder) error) error {
+	for _, m := range msgs {
+		ad, err := netlink.NewAttributeDecoder(m.Data)
+		if err != nil {
+			return &Error{Op: op, Err: fmt.Errorf("%w: %v", errInvalidReply, err)}
+		}
+		if err := fn(ad); err != nil {
+			return &Error{Op: op, Err: err}
+		}
+		if err := ad.Err(); err != nil {
+			return &Error{Op: op, Err: fmt.Errorf("%w: %v", errInvalidReply, err)}
+		}
+	}
+	return nil
+}
+
+func serviceKeyAttr(k ServiceKey) func(*netlink.AttributeEncoder) {
+	return func(ae *netlink.AttributeEncoder) {
+		ae.Nested(uapi.CmdAttrService, func(nae *netlink.AttributeEncoder) error {
+			encodeServiceKey(nae, k)
+			return nil
+		})
+	}
+}
+
+// Info returns the kernel's IPVS version and connection table size.
+func (c *Client) Info() (Info, error) {
+	msgs, err := c.request(OpInfo, uapi.CmdGetInfo, 0, nil)
+	if err != nil {
+		return Info{}, err
+	}
+	var info Info
+	err = decodeReplies(OpInfo, msgs, func(ad *netlink.AttributeDecoder) error {
+		for ad.Next() {
+			switch ad.Type() {
+			case uapi.InfoAttrVersion:
+				info.Version = ad.Uint32()
+			case uapi.InfoAttrConnTabSize:
+				info.ConnTableSize = ad.Uint32()
+			}
+		}
+		return nil
+	})
+	return info, err
+}
+
+// decodeServiceReplies collects the SERVICE nest of each reply.
+func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, error) {
+	out := make([]ServiceEntry, 0, len(msgs))
+	err := decodeReplies(op, msgs, func(ad *netlink.AttributeDecoder) error {
+		for ad.Next() {
+			if ad.Type() != uapi.CmdAttrService {
+				continue
+			}
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				s, err := decodeService(nad)
+				if err == nil {
+					out = append(out, s)
+				}
+				return err
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Services lists every virtual service, in the kernel's order. An empty
+// table is an empty slice, not an error.
+func (c *Client) Services() ([]ServiceEntry, error) {
+	msgs, err := c.request(OpServices, uapi.CmdGetService, netlink.Dump, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeServiceReplies(OpServices, msgs)
+}
+
+// Service fetches one service. A missing one matches ErrServiceNotFound.
+func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
+	msgs, err := c.request(OpService, uapi.CmdGetService, 0, serviceKeyAttr(k))
+	if err != nil {
+		return ServiceEntry{}, err
+	}
+	svcs, err := decodeServiceReplies(OpService, msgs)
+	if err != nil {
+		return ServiceEntry{}, err
+	}
+	if len(svcs) != 1 {
+		return ServiceEntry{}, &Error{Op: OpService, Err: fmt.Errorf("%w: %d services in reply, want 1", errInvalidReply, len(svcs))}
+	}
+	return svcs[0], nil
+}
+
+func serviceAttr(s Service) func(*netlink.AttributeEncoder) {
+	return func(ae *netlink.AttributeEncoder) {
+		ae.Nested(uapi.CmdAttrService, func(nae *netlink.AttributeEncoder) error {
+			encodeService(nae, s)
+			return nil
+		})
+	}
+}
+
+// AddService creates a service. Errors match ErrServiceExists and
+// ErrSchedulerNotFound.
+func (c *Client) AddService(s Service) error {
+	return c.mutate(OpAddService, uapi.CmdNewService, serviceAttr(s))
+}
+
+// EditService replaces every setting of an existing service (scheduler,
+// persistence engine, flags, timeout, netmask). Errors match
+// ErrServiceNotFound and ErrSchedulerNotFound.
+func (c *Client) EditService(s Service) error {
+	return c.mutate(OpEditService, uapi.CmdSetService, serviceAttr(s))
+}
+
+// DeleteService removes a service and its destinations.
+func (c *Client) DeleteService(k ServiceKey) error {
+	return c.mutate(OpDeleteService, uapi.CmdDelService, serviceKeyAttr(k))
+}
+
+// Destinations lists a service's destinations in the kernel's order. The
+// kernel answers an unknown service with an empty list, not an error.
+func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
+	msgs, err := c.request(OpDestinations, uapi.CmdGetDest, netlink.Dump, serviceKeyAttr(k))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DestinationEntry, 0, len(msgs))
+	err = decodeReplies(OpDestinations, msgs, func(ad *netlink.AttributeDecoder) error {
+		for ad.Next() {
+			if ad.Type() != uapi.CmdAttrDest {
+				continue
+			}
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				d, err := decodeDestination(nad, k.Family)
+				if err == nil {
+					out = append(out, d)
+				}
+				return err
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func destAttrs(k ServiceKey, d Destination, full bool) func(*netlink.AttributeEncoder) {
+	return func(ae *netlink.AttributeEncoder) {
+		serviceKeyAttr(k)(ae)
+		ae.Nested(uapi.CmdAttrDest, func(nae *netlink.AttributeEncoder) error {
+			if full {
+				encodeDestination(nae, k, d)
+			} else {
+				encodeDestinationKey(nae, k, d)
+			}
+			return nil
+		})
+	}
+}
+
+// AddDestination adds a real server to a service. Errors match
+// ErrServiceNotFound and ErrDestinationExists; the kernel answers ERANGE for
+// a weight >= 2^31 or a lower threshold above the upper one.
+func (c *Client) AddDestination(k ServiceKey, d Destination) error {
+	return c.mutate(OpAddDestination, uapi.CmdNewDest, destAttrs(k, d, true))
+}
+
+// EditDestination replaces every setting of a destination. Errors match
+// ErrServiceNotFound and ErrDestinationNotFound.
+func (c *Client) EditDestination(k ServiceKey, d Destination) error {
+	return c.mutate(OpEditDestination, uapi.CmdSetDest, destAttrs(k, d, true))
+}
+
+// DeleteDestination removes the destination with d's family, address and port.
+func (c *Client) DeleteDestination(k ServiceKey, d Destination) error {
+	return c.mutate(OpDeleteDestination, uapi.CmdDelDest, destAttrs(k, d, false))
+}
+
+// Daemons lists the running synchronisation daemons (at most a master and a
+// backup).
+func (c *Client) Daemons() ([]Daemon, error) {
+	msgs, err := c.request(OpDaemons, uapi.CmdGetDaemon, netlink.Dump, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []Daemon
+	err = decodeReplies(OpDaemons, msgs, func(ad *netlink.AttributeDecoder) error {
+		for ad.Next() {
+			if ad.Type() != uapi.CmdAttrDaemon {
+				continue
+			}
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				d, err := decodeDaemon(nad)
+				if err == nil {
+					out = append(out, d)
+				}
+				return err
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func daemonAttr(d Daemon) func(*netlink.AttributeEncoder) {
+	return func(ae *netlink.AttributeEncoder) {
+		ae.Nested(uapi.CmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
+			encodeDaemon(nae, d)
+			return nil
+		})
+	}
+}
+
+// StartDaemon starts a synchronisation daemon. Errors match ErrDaemonRunning;
+// an unknown interface gives ENODEV.
+func (c *Client) StartDaemon(d Daemon) error {
+	return c.mutate(OpStartDaemon, uapi.CmdNewDaemon, daemonAttr(d))
+}
+
+// StopDaemon stops the daemon in d.State. Errors match ErrDaemonNotRunning.
+func (c *Client) StopDaemon(d Daemon) error {
+	return c.mutate(OpStopDaemon, uapi.CmdDelDaemon, daemonAttr(Daemon{State: d.State, Interface: d.Interface, SyncID: d.SyncID}))
+}
+
+// Timeouts returns the TCP, TCP-FIN and UDP connection timeouts.
+func (c *Client) Timeouts() (Timeouts, error) {
+	msgs, err := c.request(OpTimeouts, uapi.CmdGetConfig, 0, nil)
+	if err != nil {
+		return Timeouts{}, err
+	}
+	var t Timeouts
+	err = decodeReplies(OpTimeouts, msgs, func(ad *netlink.AttributeDecoder) error {
+		for ad.Next() {
+			switch ad.Type() {
+			case uapi.CmdAttrTimeoutTCP:
+				t.TCP = ad.Uint32()
+			case uapi.CmdAttrTimeoutTCPFin:
+				t.TCPFin = ad.Uint32()
+			case uapi.CmdAttrTimeoutUDP:
+				t.UDP = ad.Uint32()
+			}
+		}
+		return nil
+	})
+	return t, err
+}
+
+// SetTimeouts sets the connection timeouts; a zero field is left unchanged.
+func (c *Client) SetTimeouts(t Timeouts) error {
+	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, func(ae *netlink.AttributeEncoder) {
+		ae.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
+		ae.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
+		ae.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
+	})
+}
+
+// ZeroAll zeroes the counters of every service and destination.
+func (c *Client) ZeroAll() error { return c.mutate(OpZero, uapi.CmdZero, nil) }
+
+// ZeroService zeroes the counters of one service and its destinations.
+func (c *Client) ZeroService(k ServiceKey) error {
+	return c.mutate(OpZero, uapi.CmdZero, serviceKeyAttr(k))
+}
+
+// Flush removes every service.
+func (c *Client) Flush() error { return c.mutate(OpFlush, uapi.CmdFlush, nil) }
