@@ -7,6 +7,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
@@ -14,8 +15,11 @@ import (
 // Client talks to the kernel's IPVS over one generic-netlink socket. It is
 // safe for concurrent use.
 type Client struct {
+	nl     *netlink.Conn // the socket, for batches
 	conn   *genetlink.Conn
 	family uint16
+
+	readBufferGrown bool
 }
 
 // Config selects where a Client operates. The zero value (or nil) means the
@@ -50,18 +54,19 @@ func Dial(cfg *Config) (*Client, error) {
 			nlcfg.NetNS = int(f.Fd())
 		}
 	}
-	conn, err := genetlink.Dial(&nlcfg)
+	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &nlcfg)
 	if err != nil {
 		return nil, &Error{Op: OpDial, Err: err}
 	}
-	return NewFromConn(conn)
+	return NewFromConn(nl)
 }
 
-// NewFromConn builds a client on an existing generic-netlink connection and
-// takes ownership of it (it is closed on failure and by Close). It is the
-// seam for tests, e.g. with a fake kernel from package ipvstest; most
-// programs should use New or Dial.
-func NewFromConn(conn *genetlink.Conn) (*Client, error) {
+// NewFromConn builds a client on an open generic-netlink socket and takes
+// ownership of it (it is closed on failure and by Close). It is the seam
+// for tests, e.g. with a fake kernel from package ipvstest; most programs
+// should use New or Dial.
+func NewFromConn(nl *netlink.Conn) (*Client, error) {
+	conn := genetlink.NewConn(nl)
 	fam, err := conn.GetFamily(uapi.FamilyName)
 	if err != nil {
 		conn.Close()
@@ -70,7 +75,7 @@ func NewFromConn(conn *genetlink.Conn) (*Client, error) {
 		}
 		return nil, &Error{Op: OpDial, Err: err}
 	}
-	return &Client{conn: conn, family: fam.ID}, nil
+	return &Client{nl: nl, conn: conn, family: fam.ID}, nil
 }
 
 // Close releases the socket.
@@ -80,24 +85,28 @@ func (c *Client) Close() error { return c.conn.Close() }
 // for an acknowledgement so success is observable; GET requests must not,
 // or an extra ack message would follow the reply.
 func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*netlink.AttributeEncoder)) ([]genetlink.Message, error) {
-	var data []byte
-	if attrs != nil {
-		ae := netlink.NewAttributeEncoder()
-		attrs(ae)
-		var err error
-		if data, err = ae.Encode(); err != nil {
-			return nil, &Error{Op: op, Err: err}
-		}
-	}
-	msg := genetlink.Message{
-		Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion},
-		Data:   data,
+	msg, err := buildMessage(cmd, attrs)
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
 	}
 	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
 	if err != nil {
 		return nil, &Error{Op: op, Err: err}
 	}
 	return msgs, nil
+}
+
+func buildMessage(cmd uint8, attrs func(*netlink.AttributeEncoder)) (genetlink.Message, error) {
+	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
+	if attrs != nil {
+		ae := netlink.NewAttributeEncoder()
+		attrs(ae)
+		var err error
+		if msg.Data, err = ae.Encode(); err != nil {
+			return genetlink.Message{}, err
+		}
+	}
+	return msg, nil
 }
 
 func (c *Client) mutate(op Op, cmd uint8, attrs func(*netlink.AttributeEncoder)) error {

@@ -161,8 +161,10 @@ func TestClientRequests(t *testing.T) {
 			},
 		},
 		{
-			name:  "delete destination defaults its family to the service's",
-			call:  func(c *Client) error { return c.DeleteDestination(tcpKey, Destination{Addr: netip.MustParseAddr("198.51.100.2"), Port: 80}) },
+			name: "delete destination defaults its family to the service's",
+			call: func(c *Client) error {
+				return c.DeleteDestination(tcpKey, Destination{Addr: netip.MustParseAddr("198.51.100.2"), Port: 80})
+			},
 			cmd:   uapi.CmdDelDest,
 			flags: netlink.Request | netlink.Acknowledge,
 			want: func(ae *netlink.AttributeEncoder) {
@@ -196,8 +198,10 @@ func TestClientRequests(t *testing.T) {
 			},
 		},
 		{
-			name:  "start daemon with an IPv4 group only",
-			call:  func(c *Client) error { return c.StartDaemon(Daemon{State: DaemonMaster, Interface: "lo", Group: netip.MustParseAddr("239.1.2.3")}) },
+			name: "start daemon with an IPv4 group only",
+			call: func(c *Client) error {
+				return c.StartDaemon(Daemon{State: DaemonMaster, Interface: "lo", Group: netip.MustParseAddr("239.1.2.3")})
+			},
 			cmd:   uapi.CmdNewDaemon,
 			flags: netlink.Request | netlink.Acknowledge,
 			want: func(ae *netlink.AttributeEncoder) {

@@ -21,12 +21,37 @@ func (e kernelErrno) Error() string { return unix.Errno(e).Error() }
 // acknowledged request without reply, NLMSG_ERROR replies whose flags do not
 // echo the request's (genltest copies them, and a dump's NLM_F_MATCH bit then
 // reads as NLM_F_ACK_TLVS), and dump replies terminated by NLMSG_DONE.
-func dialKernelLike(fn genltest.Func) *genetlink.Conn {
-	return genetlink.NewConn(nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
-		if len(reqs) != 1 {
-			return nil, io.EOF // no unsolicited messages
+// Several requests in one send are answered in order, as the kernel does,
+// and each reply arrives by its own read, like the kernel's datagrams.
+func dialKernelLike(fn genltest.Func) *netlink.Conn {
+	var queue [][]netlink.Message
+	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
+		for _, req := range reqs {
+			replies, err := serveOne(fn, req)
+			if err != nil {
+				return nil, err
+			}
+			if len(replies) > 0 {
+				queue = append(queue, replies)
+			}
 		}
-		req := reqs[0]
+		// After a multi-message send, replies wait for reads: nltest would
+		// otherwise append them to unread ones and a reader stopping at the
+		// first error would lose the rest.
+		if len(reqs) > 1 {
+			return nil, nil
+		}
+		if len(queue) == 0 {
+			return nil, io.EOF
+		}
+		next := queue[0]
+		queue = queue[1:]
+		return next, nil
+	})
+}
+
+func serveOne(fn genltest.Func, req netlink.Message) ([]netlink.Message, error) {
+	{
 		var greq genetlink.Message
 		if err := greq.UnmarshalBinary(req.Data); err != nil {
 			return nil, err
@@ -61,7 +86,7 @@ func dialKernelLike(fn genltest.Func) *genetlink.Conn {
 			out = append(out, errorMessage(req, 0))
 		}
 		return out, nil
-	}))
+	}
 }
 
 // errorMessage is an NLMSG_ERROR carrying errno (0 = ack) and the request header.
