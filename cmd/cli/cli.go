@@ -1,0 +1,56 @@
+// Package cli is lvsadm's command line: the ipvsadm-compatible commands, the
+// ipvsadm-save and ipvsadm-restore programs, and lvsadm's own helper
+// subcommands. Main owns every exit status.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// version is set at build time (-ldflags -X).
+var version = "dev"
+
+// compatibleWith is the ipvsadm release whose behaviour lvsadm reproduces.
+const compatibleWith = "ipvsadm v1.31 2019/12/24"
+
+func versionLine() string {
+	return fmt.Sprintf("lvsadm %s (compatible with %s)\n", version, compatibleWith)
+}
+
+// Main runs the program named by args[0] and returns its exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	prog := "lvsadm"
+	if len(args) > 0 {
+		prog = args[0]
+	} else {
+		args = []string{prog}
+	}
+	env := newEnv(stdin, stdout, stderr)
+	defer env.close()
+	switch filepath.Base(prog) {
+	case "ipvsadm":
+		return runIpvsadm(env, prog, args[1:])
+	case "ipvsadm-save":
+		return runSave(env, args[1:])
+	case "ipvsadm-restore":
+		return runRestoreWrapper(env, args[1:])
+	}
+	if len(args) > 1 && isHelperCommand(args[1]) {
+		return runHelper(env, args[1:])
+	}
+	if len(args) == 2 && (args[1] == "--version" || args[1] == "version") {
+		fmt.Fprint(stdout, versionLine())
+		return 0
+	}
+	// Anything else is an ipvsadm command line: `lvsadm -Ln` works.
+	return runIpvsadm(env, prog, args[1:])
+}
+
+// isHelperCommand tells lvsadm's own subcommands from ipvsadm options, which
+// always start with a dash.
+func isHelperCommand(arg string) bool {
+	return arg != "" && !strings.HasPrefix(arg, "-")
+}

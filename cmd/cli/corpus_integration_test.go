@@ -1,0 +1,309 @@
+//go:build integration
+
+package cli_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The differential corpus: every case in testdata/corpus runs twice, each
+// time in a fresh network namespace (IPVS state is per namespace), once with
+// Debian's ipvsadm 1.31 and once with lvsadm invoked as ipvsadm. Every
+// command's stdout, stderr and exit status must match, and so must the
+// kernel state left behind, as the reference dumps it.
+//
+// Case format (txtar-like):
+//
+//	# comments
+//	setup <shell>   run before the commands, the same in both namespaces
+//	run <shell>     a compared command; PATH puts the tool under test first
+//	state <shell>   replaces the default state dump (reference ipvsadm)
+//	teardown <shell> run at the end, whatever happened (e.g. ip netns del)
+//	compare <shell> a live comparison, see below
+//	-- NAME --      a file written to the case's working directory
+//
+// Commands run with sh -c in the case's working directory; $CORPUS is the
+// corpus directory (for shared scripts such as topologies).
+//
+// A case with compare lines runs once, in one namespace (with live traffic,
+// counters and rates move): setup and run lines use the reference tool, and
+// each compare line runs with the reference, then lvsadm, then the reference
+// again; lvsadm must match one of the two reference results.
+var (
+	corpusDir = flag.String("corpus", "../../testdata/corpus", "corpus directory")
+	lvsadmBin = flag.String("lvsadm", "/usr/local/sbin/lvsadm", "lvsadm binary under test")
+	refBin    = flag.String("reference", "/sbin/ipvsadm", "reference ipvsadm binary")
+)
+
+type corpusCase struct {
+	name     string
+	setup    []string
+	runs     []string
+	states   []string
+	teardown []string
+	compares []string
+	files    map[string][]byte
+}
+
+func parseCase(name string, data []byte) (*corpusCase, error) {
+	c := &corpusCase{name: name, files: map[string][]byte{}}
+	lines := strings.SplitAfter(string(data), "\n")
+	var file string
+	for i, line := range lines {
+		trimmed := strings.TrimRight(line, "\n")
+		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") && len(trimmed) > 6 {
+			file = strings.TrimSpace(trimmed[3 : len(trimmed)-3])
+			c.files[file] = []byte{}
+			continue
+		}
+		if file != "" {
+			c.files[file] = append(c.files[file], line...)
+			continue
+		}
+		word, rest, _ := strings.Cut(trimmed, " ")
+		switch word {
+		case "", "#":
+		case "setup":
+			c.setup = append(c.setup, rest)
+		case "run":
+			c.runs = append(c.runs, rest)
+		case "state":
+			c.states = append(c.states, rest)
+		case "teardown":
+			c.teardown = append(c.teardown, rest)
+		case "compare":
+			c.compares = append(c.compares, rest)
+		default:
+			if strings.HasPrefix(word, "#") {
+				continue
+			}
+			return nil, fmt.Errorf("%s:%d: unknown directive %q", name, i+1, word)
+		}
+	}
+	if len(c.runs) == 0 && len(c.compares) == 0 {
+		return nil, fmt.Errorf("%s: no run or compare lines", name)
+	}
+	return c, nil
+}
+
+// defaultState is what "the kernel state" means when a case says nothing:
+// the rules, thresholds (which -S omits), timeouts and daemons, all as the
+// reference prints them.
+var defaultState = []string{
+	"/sbin/ipvsadm -Sn",
+	"/sbin/ipvsadm -Ln --thresholds",
+	"/sbin/ipvsadm -Ln --timeout",
+	"/sbin/ipvsadm -Ln --daemon",
+}
+
+type result struct {
+	stdout, stderr []byte
+	status         int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.stdout, r.stderr)
+}
+
+// toolDirs makes a directory per tool holding ipvsadm, ipvsadm-save and
+// ipvsadm-restore as that tool provides them.
+func toolDirs(t *testing.T) map[string]string {
+	root := t.TempDir()
+	dirs := map[string]string{"reference": filepath.Join(root, "reference"), "lvsadm": filepath.Join(root, "lvsadm")}
+	links := map[string]map[string]string{
+		"reference": {"ipvsadm": *refBin, "ipvsadm-save": "/usr/sbin/ipvsadm-save", "ipvsadm-restore": "/usr/sbin/ipvsadm-restore"},
+		"lvsadm":    {"ipvsadm": *lvsadmBin, "ipvsadm-save": *lvsadmBin, "ipvsadm-restore": *lvsadmBin, "lvsadm": *lvsadmBin},
+	}
+	for tool, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, target := range links[tool] {
+			if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dirs
+}
+
+// inFreshNetNS runs fn on a thread inside a new network namespace; the
+// thread (and with it the namespace) is discarded afterwards.
+func inFreshNetNS(fn func() error) error {
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		done <- fn()
+	}()
+	return <-done
+}
+
+func shell(dir, pathDir, command string) result {
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Dir = dir
+	corpus, _ := filepath.Abs(*corpusDir)
+	cmd.Env = []string{"PATH=" + pathDir + ":/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/root", "LC_ALL=C", "CORPUS=" + corpus}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	status := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		status = exit.ExitCode()
+	} else if err != nil {
+		status = -1
+		stderr.WriteString("harness: " + err.Error())
+	}
+	return result{stdout.Bytes(), stderr.Bytes(), status}
+}
+
+// runCase runs c with one tool and returns each command's result followed by
+// the state dumps.
+func runCase(t *testing.T, c *corpusCase, toolDir string) ([]result, []result) {
+	work := caseDir(t, c)
+	var runs, states []result
+	err := inFreshNetNS(func() error {
+		defer runTeardown(t, c, work)
+		if r := shell(work, "/nonexistent", "/sbin/ip link set lo up"); r.status != 0 {
+			return fmt.Errorf("lo up: %v", r)
+		}
+		for _, s := range c.setup {
+			if r := shell(work, toolDir, s); r.status != 0 {
+				return fmt.Errorf("setup %q failed: %v", s, r)
+			}
+		}
+		for _, r := range c.runs {
+			runs = append(runs, shell(work, toolDir, r))
+		}
+		dumps := c.states
+		if len(dumps) == 0 {
+			dumps = defaultState
+		}
+		for _, s := range dumps {
+			states = append(states, shell(work, "/nonexistent", s))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs, states
+}
+
+func caseDir(t *testing.T, c *corpusCase) string {
+	work := t.TempDir()
+	for name, data := range c.files {
+		if err := os.WriteFile(filepath.Join(work, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return work
+}
+
+func runTeardown(t *testing.T, c *corpusCase, work string) {
+	for _, s := range c.teardown {
+		if r := shell(work, "/nonexistent", s); r.status != 0 {
+			t.Logf("teardown %q: %v", s, r)
+		}
+	}
+}
+
+// runLive runs a case with compare lines in one namespace.
+func runLive(t *testing.T, c *corpusCase, dirs map[string]string) {
+	work := caseDir(t, c)
+	err := inFreshNetNS(func() error {
+		defer runTeardown(t, c, work)
+		if r := shell(work, "/nonexistent", "/sbin/ip link set lo up"); r.status != 0 {
+			return fmt.Errorf("lo up: %v", r)
+		}
+		for _, s := range append(append([]string{}, c.setup...), c.runs...) {
+			if r := shell(work, dirs["reference"], s); r.status != 0 {
+				return fmt.Errorf("%q failed: %v", s, r)
+			}
+		}
+		for _, cmp := range c.compares {
+			before := shell(work, dirs["reference"], cmp)
+			got := shell(work, dirs["lvsadm"], cmp)
+			after := shell(work, dirs["reference"], cmp)
+			if !sameResult(got, before) && !sameResult(got, after) {
+				t.Errorf("compare %s:\n--- reference before %s--- lvsadm %s--- reference after %s", cmp, quoteResult(before), quoteResult(got), quoteResult(after))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameResult(a, b result) bool {
+	return a.status == b.status && bytes.Equal(a.stdout, b.stdout) && bytes.Equal(a.stderr, b.stderr)
+}
+
+func TestIntegrationCorpus(t *testing.T) {
+	if _, err := os.Stat(*lvsadmBin); err != nil {
+		t.Fatalf("lvsadm binary: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join(*corpusDir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus cases in %s (%v)", *corpusDir, err)
+	}
+	sort.Strings(files)
+	dirs := toolDirs(t)
+	start := time.Now()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".txt")
+		t.Run(name, func(t *testing.T) {
+			c, err := parseCase(name, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.compares) > 0 {
+				runLive(t, c, dirs)
+				return
+			}
+			wantRuns, wantStates := runCase(t, c, dirs["reference"])
+			gotRuns, gotStates := runCase(t, c, dirs["lvsadm"])
+			for i := range c.runs {
+				compareResult(t, "run "+c.runs[i], wantRuns[i], gotRuns[i])
+			}
+			for i := range wantStates {
+				compareResult(t, "state after", wantStates[i], gotStates[i])
+			}
+		})
+	}
+	t.Logf("%d corpus cases in %v", len(files), time.Since(start).Round(time.Millisecond))
+}
+
+func compareResult(t *testing.T, what string, want, got result) {
+	t.Helper()
+	if sameResult(want, got) {
+		return
+	}
+	t.Errorf("%s:\n--- reference %s\n--- lvsadm %s", what, quoteResult(want), quoteResult(got))
+}
+
+func quoteResult(r result) string {
+	return fmt.Sprintf("status %d\nstdout %q\nstderr %q\n", r.status, r.stdout, r.stderr)
+}

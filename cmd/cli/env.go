@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+
+	"github.com/lvsadm/lvsadm/ipvs"
+)
+
+// env is what one run of the program works with. Tests replace its fields:
+// dial (a fake kernel), procConn (the connection table file), modprobe.
+type env struct {
+	stdin  io.Reader
+	stdout *bufio.Writer // flushed before anything goes to stderr and at exit
+	stderr io.Writer
+
+	dial     func() (*ipvs.Client, error)
+	procConn func() (io.ReadCloser, error)
+	modprobe func(stderr io.Writer) error
+	names    *systemNames
+
+	client *ipvs.Client
+	info   ipvs.Info
+}
+
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
+	return &env{
+		stdin:    stdin,
+		stdout:   bufio.NewWriterSize(stdout, 64<<10),
+		stderr:   stderr,
+		dial:     ipvs.New,
+		procConn: func() (io.ReadCloser, error) { return os.Open("/proc/net/ip_vs_conn") },
+		modprobe: runModprobe,
+		names:    &systemNames{},
+	}
+}
+
+// errorf writes one line to stderr after flushing stdout, so that the two
+// streams interleave as the reader expects when they share a terminal.
+func (e *env) errorln(msg string) {
+	e.stdout.Flush()
+	io.WriteString(e.stderr, msg+"\n")
+}
+
+func (e *env) close() {
+	e.stdout.Flush()
+	if e.client != nil {
+		e.client.Close()
+	}
+}
+
+// runModprobe loads ip_vs as ipvsadm does: /sbin/modprobe -- ip_vs, its
+// diagnostics going to our stderr.
+func runModprobe(stderr io.Writer) error {
+	cmd := exec.Command("/sbin/modprobe", "--", "ip_vs")
+	cmd.Stderr = stderr
+	return cmd.Run()
+}

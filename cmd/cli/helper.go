@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
+func runHelper(e *env, args []string) int {
+	root := &cobra.Command{
+		Use:           "lvsadm",
+		Short:         "Linux Virtual Server administration",
+		Long:          "lvsadm manages IPVS (ipvsadm-compatible options, see lvsadm -h) and the host\nsettings around it.",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print lvsadm's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := e.stdout.WriteString(versionLine())
+			return err
+		},
+	})
+	root.AddCommand(helperCommands(e)...)
+	if err := root.Execute(); err != nil {
+		e.errorln("lvsadm: " + err.Error())
+		return exitStatus(err)
+	}
+	return 0
+}
+
+// exitStatus is 1 for failures, or the status an error asks for.
+func exitStatus(err error) int {
+	var se interface{ ExitStatus() int }
+	if errors.As(err, &se) {
+		return se.ExitStatus()
+	}
+	return 1
+}
+
+// helperCommands are the host-setup subcommands (cmd/hostsetup).
+func helperCommands(e *env) []*cobra.Command { return nil }

@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lvsadm/lvsadm/cmd/compat"
+	"github.com/lvsadm/lvsadm/format"
+	"github.com/lvsadm/lvsadm/ipvs"
+)
+
+// outcome is the result of one ipvsadm command line. ipvsadm ends the whole
+// process on some failures (its fail() and exit() calls) and merely returns
+// a status on others; the difference shows in restore, which goes on to the
+// next line only after the latter.
+type outcome struct {
+	status int
+	exit   bool
+}
+
+func done(status int) outcome    { return outcome{status: status} }
+func exitNow(status int) outcome { return outcome{status: status, exit: true} }
+
+// minimumIPVSVersion is the oldest kernel IPVS that ipvsadm 1.31 accepts
+// without a warning (1.1.4).
+const minimumIPVSVersion = 0x010104
+
+// runIpvsadm runs one ipvsadm command line (args without the program name).
+func runIpvsadm(e *env, prog string, args []string) int {
+	inv, perr := compat.Parse(prog, args, e.names)
+	// Deliberate difference: help and version work without IPVS.
+	if perr == nil && (inv.Command == compat.Help || inv.Command == compat.Version) {
+		return e.execute(prog, inv, false).status
+	}
+	if status, ok := e.init(); !ok {
+		return status
+	}
+	if perr != nil {
+		return e.parseFailure(prog, perr).status
+	}
+	return e.execute(prog, inv, false).status
+}
+
+// init connects as ipvsadm's main does: on failure it runs modprobe once and
+// retries, then gives up with ipvsadm's message and status 2.
+func (e *env) init() (int, bool) {
+	err := e.connect()
+	if err != nil && e.modprobe(e.stderr) == nil {
+		err = e.connect()
+	}
+	if err != nil {
+		reason := kernelMessage(ipvs.OpDial, err)
+		if errors.Is(err, ipvs.ErrNotAvailable) {
+			// libipvs falls back to the old socket options, which
+			// answer ENOPROTOOPT without the module.
+			reason = "Protocol not available"
+		}
+		e.errorln("Can't initialize ipvs: " + reason + "\nAre you sure that IP Virtual Server is built in the kernel or as module?")
+		return 2, false
+	}
+	if e.info.Version < minimumIPVSVersion {
+		e.stdout.Flush()
+		fmt.Fprintf(e.stderr, "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version %s\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n", e.info.VersionString())
+	}
+	return 0, true
+}
+
+func (e *env) connect() error {
+	c, err := e.dial()
+	if err != nil {
+		return err
+	}
+	info, err := c.Info()
+	if err != nil {
+		c.Close()
+		return err
+	}
+	e.client, e.info = c, info
+	return nil
+}
+
+// parseFailure prints a rejected command line. Status 2 (ipvsadm's fail())
+// and the "Try ..." line end the process; popt's own errors do not.
+func (e *env) parseFailure(prog string, err error) outcome {
+	var perr *compat.Error
+	if !errors.As(err, &perr) {
+		e.errorln(err.Error())
+		return exitNow(2)
+	}
+	e.errorln(perr.Message)
+	if perr.Status == 2 || perr.Message == compat.TryHelp(prog).Message {
+		return exitNow(perr.Status)
+	}
+	return done(perr.Status)
+}
+
+// execute carries out a parsed command line.
+func (e *env) execute(prog string, inv *compat.Invocation, inRestore bool) outcome {
+	c := e.client
+	svc := inv.Service
+	var err error
+	var op ipvs.Op
+	switch inv.Command {
+	case compat.Help:
+		e.stdout.WriteString(helpText(prog))
+		return exitNow(0)
+	case compat.Version:
+		e.stdout.WriteString(versionLine())
+		return exitNow(0)
+	case compat.List:
+		return e.list(inv)
+	case compat.Save:
+		return e.listAll(inv, true)
+	case compat.Restore:
+		if inRestore {
+			// ipvsadm refuses to recurse.
+			e.errorln(compat.TryHelp(prog).Message)
+			return exitNow(255)
+		}
+		return e.restore(prog)
+	case compat.Flush:
+		op, err = ipvs.OpFlush, c.Flush()
+	case compat.AddService:
+		op, err = ipvs.OpAddService, c.AddService(svc)
+	case compat.EditService:
+		op, err = ipvs.OpEditService, c.EditService(svc)
+	case compat.DeleteService:
+		op, err = ipvs.OpDeleteService, c.DeleteService(svc.ServiceKey)
+	case compat.Zero:
+		op = ipvs.OpZero
+		if zeroMeansAll(svc.ServiceKey) {
+			err = c.ZeroAll()
+		} else {
+			err = c.ZeroService(svc.ServiceKey)
+		}
+	case compat.AddServer:
+		op, err = ipvs.OpAddDestination, c.AddDestination(svc.ServiceKey, inv.Dest)
+	case compat.EditServer:
+		op, err = ipvs.OpEditDestination, c.EditDestination(svc.ServiceKey, inv.Dest)
+	case compat.DeleteServer:
+		op, err = ipvs.OpDeleteDestination, c.DeleteDestination(svc.ServiceKey, inv.Dest)
+	case compat.SetTimeouts:
+		op, err = ipvs.OpSetTimeouts, c.SetTimeouts(inv.Timeouts)
+	case compat.StartDaemon:
+		op, err = ipvs.OpStartDaemon, c.StartDaemon(inv.Daemon)
+	case compat.StopDaemon:
+		op, err = ipvs.OpStopDaemon, c.StopDaemon(inv.Daemon)
+	default:
+		e.errorln(fmt.Sprintf("lvsadm: internal error: command %v not handled", inv.Command))
+		return exitNow(2)
+	}
+	if err != nil {
+		e.errorln(kernelMessage(op, err))
+		return done(255)
+	}
+	return done(0)
+}
+
+// zeroMeansAll is libipvs's rule: a zero request names a service only if it
+// has a fwmark, a non-zero address or a port; otherwise it zeroes everything
+// (so -Z -t 0.0.0.0:0 zeroes all services).
+func zeroMeansAll(k ipvs.ServiceKey) bool {
+	return k.FWMark == 0 && k.Port == 0 && (!k.Addr.IsValid() || k.Addr.IsUnspecified())
+}
+
+func formatOptions(inv *compat.Invocation) format.Options {
+	return format.Options{
+		Numeric:        inv.Numeric(),
+		Stats:          inv.Stats(),
+		Rate:           inv.Rate(),
+		Thresholds:     inv.Thresholds(),
+		PersistentConn: inv.PersistentConn(),
+		TunInfo:        inv.TunInfo(),
+		NoSort:         inv.NoSort(),
+		Exact:          inv.Exact(),
+	}
+}
+
+func (e *env) list(inv *compat.Invocation) outcome {
+	c := e.client
+	switch {
+	case inv.Connection():
+		return e.listConnections(inv)
+	case inv.ServiceGiven():
+		se, err := c.Service(inv.Service.ServiceKey)
+		if err != nil {
+			e.errorln(kernelMessage(ipvs.OpService, err))
+			return exitNow(1)
+		}
+		o := formatOptions(inv)
+		format.Title(e.stdout, o)
+		return e.printService(se, o)
+	case inv.ListTimeout():
+		t, err := c.Timeouts()
+		if err != nil {
+			return exitNow(1) // ipvsadm exits silently here
+		}
+		format.Timeouts(e.stdout, t)
+		return done(0)
+	case inv.ListDaemon():
+		ds, err := c.Daemons()
+		if err != nil {
+			return exitNow(1)
+		}
+		format.Daemons(e.stdout, ds)
+		return done(0)
+	}
+	return e.listAll(inv, false)
+}
+
+// listAll prints the whole table (rules for -S). Sources: one service dump,
+// then one destination dump per service, each service printed as soon as its
+// destinations arrive. A service deleted in between lists with no
+// destinations (the kernel answers an unknown service with an empty dump),
+// as with ipvsadm.
+func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
+	o := formatOptions(inv)
+	if !rules {
+		format.Header(e.stdout, e.info)
+	}
+	svcs, err := e.client.Services()
+	if err != nil {
+		e.errorln(kernelMessage(ipvs.OpServices, err))
+		return exitNow(1)
+	}
+	tables := make([]format.Table, len(svcs))
+	for i := range svcs {
+		tables[i].Service = svcs[i]
+	}
+	if !o.NoSort {
+		format.SortServices(tables)
+	}
+	if !rules {
+		format.Title(e.stdout, o)
+	}
+	for _, t := range tables {
+		if out := e.printTable(t, o, rules, inv.Numeric()); out.status != 0 {
+			return out
+		}
+	}
+	return done(0)
+}
+
+func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
+	return e.printTable(format.Table{Service: se}, o, false, o.Numeric)
+}
+
+func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool) outcome {
+	dests, err := e.client.Destinations(t.Service.ServiceKey)
+	if err != nil {
+		e.errorln(kernelMessage(ipvs.OpDestinations, err))
+		return exitNow(1)
+	}
+	t.Dests = dests
+	if rules {
+		format.Save(e.stdout, t, e.names, numeric)
+	} else {
+		format.ServiceRows(e.stdout, t, o, e.names)
+	}
+	return done(0)
+}
+
+func (e *env) listConnections(inv *compat.Invocation) outcome {
+	f, err := e.procConn()
+	if err != nil {
+		err = format.CannotOpenConnections(err)
+	} else {
+		defer f.Close()
+		err = format.Connections(e.stdout, f, formatOptions(inv), e.names)
+	}
+	var cerr *format.ConnectionsError
+	if errors.As(err, &cerr) {
+		e.errorln(cerr.Message())
+		return exitNow(1)
+	}
+	if err != nil {
+		e.errorln(err.Error())
+		return exitNow(1)
+	}
+	return done(0)
+}

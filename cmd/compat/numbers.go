@@ -1,0 +1,311 @@
+package compat
+
+import (
+	"math"
+	"net/netip"
+)
+
+// The C library conversions ipvsadm relies on, with glibc's semantics
+// (C locale, 64-bit long).
+
+// isSpace is C's isspace in the C locale.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// strtol is strtol(s, &end, 10): leading white space and one sign are
+// skipped; the value saturates at the int64 limits with overflow set.
+// digits is false when no digit was read (then end is 0, as C sets end = s).
+func strtol(s string) (value int64, end int, digits, overflow bool) {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	negative := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		negative = s[i] == '-'
+		i++
+	}
+	start := i
+	var magnitude uint64 // up to 2^63
+	for i < len(s) && isDigit(s[i]) {
+		if !overflow {
+			d := uint64(s[i] - '0')
+			if magnitude > (1<<63-d)/10 {
+				overflow = true
+			} else {
+				magnitude = magnitude*10 + d
+			}
+		}
+		i++
+	}
+	if i == start {
+		return 0, 0, false, false
+	}
+	switch {
+	case !negative && (overflow || magnitude > math.MaxInt64):
+		return math.MaxInt64, i, true, true
+	case negative && overflow:
+		return math.MinInt64, i, true, true
+	case negative:
+		return -int64(magnitude), i, true, false // magnitude ≤ 2^63
+	}
+	return int64(magnitude), i, true, false
+}
+
+// stringToNumber is ipvsadm's string_to_number: the whole string must be a
+// base-10 number (after optional white space and sign) within min..max.
+func stringToNumber(s string, min, max int64) (int64, bool) {
+	v, end, digits, overflow := strtol(s)
+	if !digits || end != len(s) || overflow || v < min || v > max {
+		return 0, false
+	}
+	return v, true
+}
+
+// atoi is glibc's atoi: (int)strtol(s, NULL, 10), truncated to 32 bits.
+func atoi(s string) int32 {
+	v, _, _, _ := strtol(s)
+	return int32(v)
+}
+
+// parseFWMark is ipvsadm's parse_fwmark: 1..4294967295.
+func parseFWMark(s string) (uint32, bool) {
+	v, end, digits, overflow := strtol(s)
+	// ipvsadm stores the result in an unsigned long, so negatives are huge.
+	if !digits || end != len(s) || overflow || v <= 0 || v > math.MaxUint32 {
+		return 0, false
+	}
+	return uint32(v), true
+}
+
+// isAllDigits is ipvsadm's str_is_digit; true for the empty string.
+func isAllDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// inetAton is glibc's inet_aton: one to four parts separated by dots, each
+// in C notation (0x hex, leading 0 octal, else decimal), the last part
+// filling the remaining bytes ("127.1" is 127.0.0.1); anything after the
+// number must start with white space. The result is in host order.
+func inetAton(s string) (uint32, bool) {
+	var parts [3]uint32
+	n := 0
+	i := 0
+	var value uint64
+	for {
+		if i >= len(s) || !isDigit(s[i]) {
+			return 0, false
+		}
+		var ok bool
+		value, i, ok = strtoulC(s, i)
+		if !ok {
+			return 0, false
+		}
+		if i < len(s) && s[i] == '.' {
+			if n > 2 || value > 0xff {
+				return 0, false
+			}
+			parts[n] = uint32(value)
+			n++
+			i++
+			continue
+		}
+		break
+	}
+	if i < len(s) && !isSpace(s[i]) {
+		return 0, false
+	}
+	limits := [4]uint64{0xffffffff, 0xffffff, 0xffff, 0xff}
+	if value > limits[n] {
+		return 0, false
+	}
+	addr := uint32(value)
+	for k := 0; k < n; k++ {
+		addr |= parts[k] << (24 - 8*k)
+	}
+	return addr, true
+}
+
+// strtoulC reads an unsigned number in C notation (base 0) starting at a
+// digit at s[i]; ok is false when it exceeds 32 bits (inet_aton rejects
+// those anyway).
+func strtoulC(s string, i int) (value uint64, end int, ok bool) {
+	base := uint64(10)
+	if s[i] == '0' {
+		base = 8
+		// "0x" without a hex digit after it is just the number 0.
+		if i+2 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X') && hexValue(s[i+2]) >= 0 {
+			base = 16
+			i += 2
+		}
+	}
+	ok = true
+	for ; i < len(s); i++ {
+		d := hexValue(s[i])
+		if d < 0 || uint64(d) >= base {
+			break
+		}
+		value = value*base + uint64(d)
+		if value > math.MaxUint32 {
+			ok = false
+			value = math.MaxUint32 + 1 // keep it from growing
+		}
+	}
+	return value, i, ok
+}
+
+func hexValue(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// inetPton4 is glibc's inet_pton(AF_INET): exactly four decimal parts
+// 0..255 without leading zeros.
+func inetPton4(s string) ([4]byte, bool) {
+	var out [4]byte
+	octets := 0
+	sawDigit := false
+	cur := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			if sawDigit && cur == 0 {
+				return out, false
+			}
+			cur = cur*10 + int(c-'0')
+			if cur > 255 {
+				return out, false
+			}
+			if !sawDigit {
+				if octets == 4 {
+					return out, false
+				}
+				octets++
+				sawDigit = true
+			}
+			out[octets-1] = byte(cur)
+		case c == '.' && sawDigit:
+			if octets == 4 {
+				return out, false
+			}
+			sawDigit = false
+			cur = 0
+		default:
+			return out, false
+		}
+	}
+	return out, octets == 4 && sawDigit
+}
+
+// inetPton6 is glibc's inet_pton(AF_INET6): eight groups of one to four hex
+// digits, one "::" for a run of zero groups (never an empty run), and an
+// optional dotted IPv4 tail. No zone, no brackets.
+func inetPton6(s string) (netip.Addr, bool) {
+	var out [16]byte
+	tp := 0
+	gap := -1 // where "::" stands, as an offset into out
+	i := 0
+	if len(s) > 0 && s[0] == ':' {
+		if len(s) < 2 || s[1] != ':' {
+			return netip.Addr{}, false
+		}
+		i = 1
+	}
+	token := i
+	digits := 0
+	value := 0
+	for i < len(s) {
+		c := s[i]
+		i++
+		if d := hexValue(c); d >= 0 {
+			if digits == 4 {
+				return netip.Addr{}, false
+			}
+			value = value<<4 | d
+			digits++
+			continue
+		}
+		if c == ':' {
+			token = i
+			if digits == 0 {
+				if gap >= 0 {
+					return netip.Addr{}, false
+				}
+				gap = tp
+				continue
+			}
+			if i == len(s) || tp+2 > len(out) {
+				return netip.Addr{}, false
+			}
+			out[tp], out[tp+1] = byte(value>>8), byte(value)
+			tp += 2
+			digits, value = 0, 0
+			continue
+		}
+		if c == '.' && tp+4 <= len(out) {
+			if v4, ok := inetPton4(s[token:]); ok {
+				copy(out[tp:], v4[:])
+				tp += 4
+				digits = 0
+				break
+			}
+		}
+		return netip.Addr{}, false
+	}
+	if digits > 0 {
+		if tp+2 > len(out) {
+			return netip.Addr{}, false
+		}
+		out[tp], out[tp+1] = byte(value>>8), byte(value)
+		tp += 2
+	}
+	if gap >= 0 {
+		if tp == len(out) {
+			return netip.Addr{}, false
+		}
+		moved := tp - gap
+		copy(out[len(out)-moved:], out[gap:tp])
+		for k := gap; k < len(out)-moved; k++ {
+			out[k] = 0
+		}
+		tp = len(out)
+	}
+	if tp != len(out) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom16(out), true
+}
+
+// cString cuts s at its first NUL byte, as C sees an argument.
+func cString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// truncate keeps at most n bytes, as strncpy into a fixed buffer does.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
