@@ -21,6 +21,8 @@ type env struct {
 	modprobe func(stderr io.Writer) error
 	names    *systemNames
 
+	posixlyCorrect bool
+
 	client *ipvs.Client
 	info   ipvs.Info
 }
@@ -34,6 +36,8 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 		procConn: func() (io.ReadCloser, error) { return os.Open("/proc/net/ip_vs_conn") },
 		modprobe: runModprobe,
 		names:    &systemNames{},
+
+		posixlyCorrect: envSet("POSIXLY_CORRECT") || envSet("POSIX_ME_HARDER"),
 	}
 }
 
@@ -57,4 +61,10 @@ func runModprobe(stderr io.Writer) error {
 	cmd := exec.Command("/sbin/modprobe", "--", "ip_vs")
 	cmd.Stderr = stderr
 	return cmd.Run()
+}
+
+// envSet is getenv(name) != NULL: set, even to the empty string.
+func envSet(name string) bool {
+	_, ok := os.LookupEnv(name)
+	return ok
 }

@@ -27,7 +27,7 @@ const minimumIPVSVersion = 0x010104
 
 // runIpvsadm runs one ipvsadm command line (args without the program name).
 func runIpvsadm(e *env, prog string, args []string) int {
-	inv, perr := compat.Parse(prog, args, e.names)
+	inv, perr := e.parser().Parse(prog, args)
 	// Deliberate difference: help and version work without IPVS.
 	if perr == nil && (inv.Command == compat.Help || inv.Command == compat.Version) {
 		return e.execute(prog, inv, false).status
@@ -39,6 +39,12 @@ func runIpvsadm(e *env, prog string, args []string) int {
 		return e.parseFailure(prog, perr).status
 	}
 	return e.execute(prog, inv, false).status
+}
+
+// parser parses as ipvsadm does in this environment: popt stops at the
+// first plain word when POSIXLY_CORRECT or POSIX_ME_HARDER is set.
+func (e *env) parser() compat.Parser {
+	return compat.Parser{Resolver: e.names, PosixlyCorrect: e.posixlyCorrect}
 }
 
 // init connects as ipvsadm's main does: on failure it runs modprobe once and
