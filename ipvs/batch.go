@@ -39,6 +39,8 @@ const (
 	// batchReadBuffer holds a whole window of error replies; forcing it
 	// needs CAP_NET_ADMIN, which IPVS changes need anyway.
 	batchReadBuffer = 8 << 20
+	// batchSmall needs no bigger buffer: its replies fit the default one.
+	batchSmall = 200
 )
 
 // NewBatch starts an empty batch.
@@ -117,7 +119,9 @@ func (b *Batch) Send() (results []error, err error) {
 	if len(reqs) == 0 {
 		return results, nil
 	}
-	b.c.growReadBuffer()
+	if len(reqs) > batchSmall {
+		b.c.growReadBuffer()
+	}
 	for start := 0; start < len(reqs); {
 		end := min(start+batchWindow, len(reqs))
 		if err := b.c.sendWindow(reqs[start:end], results[start:end]); err != nil {

@@ -85,15 +85,19 @@ func (e *env) connect() error {
 	return nil
 }
 
-// parseFailure prints a rejected command line. Status 2 (ipvsadm's fail())
-// and the "Try ..." line end the process; popt's own errors do not.
+// parseFailure prints a rejected command line.
 func (e *env) parseFailure(prog string, err error) outcome {
+	e.errorln(err.Error())
+	return e.classifyParseError(prog, err)
+}
+
+// classifyParseError: status 2 (ipvsadm's fail()) and the "Try ..." line end
+// the process; popt's own errors (status 255) do not.
+func (e *env) classifyParseError(prog string, err error) outcome {
 	var perr *compat.Error
 	if !errors.As(err, &perr) {
-		e.errorln(err.Error())
 		return exitNow(2)
 	}
-	e.errorln(perr.Message)
 	if perr.Status == 2 || perr.Message == compat.TryHelp(prog).Message {
 		return exitNow(perr.Status)
 	}
@@ -102,10 +106,6 @@ func (e *env) parseFailure(prog string, err error) outcome {
 
 // execute carries out a parsed command line.
 func (e *env) execute(prog string, inv *compat.Invocation, inRestore bool) outcome {
-	c := e.client
-	svc := inv.Service
-	var err error
-	var op ipvs.Op
 	switch inv.Command {
 	case compat.Help:
 		e.stdout.WriteString(helpText(prog))
@@ -124,42 +124,66 @@ func (e *env) execute(prog string, inv *compat.Invocation, inRestore bool) outco
 			return exitNow(255)
 		}
 		return e.restore(prog)
-	case compat.Flush:
-		op, err = ipvs.OpFlush, c.Flush()
-	case compat.AddService:
-		op, err = ipvs.OpAddService, c.AddService(svc)
-	case compat.EditService:
-		op, err = ipvs.OpEditService, c.EditService(svc)
-	case compat.DeleteService:
-		op, err = ipvs.OpDeleteService, c.DeleteService(svc.ServiceKey)
-	case compat.Zero:
-		op = ipvs.OpZero
-		if zeroMeansAll(svc.ServiceKey) {
-			err = c.ZeroAll()
-		} else {
-			err = c.ZeroService(svc.ServiceKey)
-		}
-	case compat.AddServer:
-		op, err = ipvs.OpAddDestination, c.AddDestination(svc.ServiceKey, inv.Dest)
-	case compat.EditServer:
-		op, err = ipvs.OpEditDestination, c.EditDestination(svc.ServiceKey, inv.Dest)
-	case compat.DeleteServer:
-		op, err = ipvs.OpDeleteDestination, c.DeleteDestination(svc.ServiceKey, inv.Dest)
-	case compat.SetTimeouts:
-		op, err = ipvs.OpSetTimeouts, c.SetTimeouts(inv.Timeouts)
-	case compat.StartDaemon:
-		op, err = ipvs.OpStartDaemon, c.StartDaemon(inv.Daemon)
-	case compat.StopDaemon:
-		op, err = ipvs.OpStopDaemon, c.StopDaemon(inv.Daemon)
-	default:
+	}
+	b := e.client.NewBatch()
+	op, ok := queueChange(b, inv)
+	if !ok {
 		e.errorln(fmt.Sprintf("lvsadm: internal error: command %v not handled", inv.Command))
 		return exitNow(2)
 	}
-	if err != nil {
-		e.errorln(kernelMessage(op, err))
+	results, _ := b.Send()
+	if results[0] != nil {
+		e.errorln(kernelMessage(op, results[0]))
 		return done(255)
 	}
 	return done(0)
+}
+
+// queueChange adds the kernel request of a command that changes the table
+// to b, and returns the operation for error messages; ok is false for
+// commands that are not changes.
+func queueChange(b *ipvs.Batch, inv *compat.Invocation) (op ipvs.Op, ok bool) {
+	svc := inv.Service
+	switch inv.Command {
+	case compat.Flush:
+		b.Flush()
+		return ipvs.OpFlush, true
+	case compat.AddService:
+		b.AddService(svc)
+		return ipvs.OpAddService, true
+	case compat.EditService:
+		b.EditService(svc)
+		return ipvs.OpEditService, true
+	case compat.DeleteService:
+		b.DeleteService(svc.ServiceKey)
+		return ipvs.OpDeleteService, true
+	case compat.Zero:
+		if zeroMeansAll(svc.ServiceKey) {
+			b.ZeroAll()
+		} else {
+			b.ZeroService(svc.ServiceKey)
+		}
+		return ipvs.OpZero, true
+	case compat.AddServer:
+		b.AddDestination(svc.ServiceKey, inv.Dest)
+		return ipvs.OpAddDestination, true
+	case compat.EditServer:
+		b.EditDestination(svc.ServiceKey, inv.Dest)
+		return ipvs.OpEditDestination, true
+	case compat.DeleteServer:
+		b.DeleteDestination(svc.ServiceKey, inv.Dest)
+		return ipvs.OpDeleteDestination, true
+	case compat.SetTimeouts:
+		b.SetTimeouts(inv.Timeouts)
+		return ipvs.OpSetTimeouts, true
+	case compat.StartDaemon:
+		b.StartDaemon(inv.Daemon)
+		return ipvs.OpStartDaemon, true
+	case compat.StopDaemon:
+		b.StopDaemon(inv.Daemon)
+		return ipvs.OpStopDaemon, true
+	}
+	return 0, false
 }
 
 // zeroMeansAll is libipvs's rule: a zero request names a service only if it
