@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 )
 
 // runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
@@ -15,6 +17,7 @@ func runHelper(e *env, args []string) int {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
@@ -36,14 +39,17 @@ func runHelper(e *env, args []string) int {
 	return 0
 }
 
-// exitStatus is 1 for failures, or the status an error asks for.
+// exitStatus is the status a host-setup error asks for; cobra's own errors
+// (unknown command or flag) are usage errors.
 func exitStatus(err error) int {
-	var se interface{ ExitStatus() int }
-	if errors.As(err, &se) {
-		return se.ExitStatus()
+	var he *hostsetup.ExitError
+	if errors.As(err, &he) {
+		return he.Code
 	}
-	return 1
+	return hostsetup.ExitUsage
 }
 
-// helperCommands are the host-setup subcommands (cmd/hostsetup).
-func helperCommands(e *env) []*cobra.Command { return nil }
+// helperCommands are the host-setup subcommands.
+func helperCommands(e *env) []*cobra.Command {
+	return hostsetup.Commands(e.stdout, e.stderr)
+}
