@@ -1,11 +1,11 @@
 //go:build integration
 
-// Draft cluster tests: whole LVS-DR, LVS-NAT and LVS-TUN clusters built from
-// network namespaces, with the host setup done by lvsadm's director and
-// realserver roles and the IPVS rules by $LVSADM_TEST_IPVSADM (default
-// ipvsadm: the reference binary in the VM, until lvsadm's own -A/-a can take
-// its place). Real servers run busybox httpd; a client fetches through the
-// VIP and every answer is counted.
+// Cluster tests: whole LVS-DR, LVS-NAT and LVS-TUN clusters built from
+// network namespaces with lvsadm alone: the host setup by its director and
+// realserver roles, the IPVS rules by the lvsadm binary ($LVSADM_BIN, which
+// scripts/vmtest.sh sets; $LVSADM_TEST_IPVSADM overrides it, e.g. with the
+// reference ipvsadm). Real servers run busybox httpd; a client fetches
+// through the VIP and every answer is counted.
 
 package hostsetup
 
@@ -27,11 +27,15 @@ const (
 	weight2  = "3"
 )
 
-func ipvsadmPath() string {
+func ipvsadmPath(t *testing.T) string {
 	if p := os.Getenv("LVSADM_TEST_IPVSADM"); p != "" {
 		return p
 	}
-	return "ipvsadm"
+	p := os.Getenv("LVSADM_BIN")
+	if p == "" {
+		t.Fatal("LVSADM_BIN is not set: the cluster tests need the lvsadm binary")
+	}
+	return p
 }
 
 // runIn runs a program inside namespace ns and fails the test on error.
@@ -172,13 +176,13 @@ func newCluster(t *testing.T, oneSegment bool) *cluster {
 // the client split exactly 2:6.
 func (c *cluster) serve(t *testing.T, vip, method string) {
 	t.Helper()
-	runIn(t, c.director, ipvsadmPath(), "-A", "-t", vip+":80", "-s", "wrr")
+	runIn(t, c.director, ipvsadmPath(t), "-A", "-t", vip+":80", "-s", "wrr")
 	for i, w := range []string{weight1, weight2} {
-		runIn(t, c.director, ipvsadmPath(), "-a", "-t", vip+":80", "-r", fmt.Sprintf("198.51.100.%d:80", 11+i), method, "-w", w)
+		runIn(t, c.director, ipvsadmPath(t), "-a", "-t", vip+":80", "-r", fmt.Sprintf("198.51.100.%d:80", 11+i), method, "-w", w)
 	}
 	got := fetch(t, c.client, vip, requests)
 	if diff := cmp.Diff(map[string]int{"rs1": 2, "rs2": 6}, got); diff != "" {
-		t.Errorf("answers through the VIP (-want +got):\n%s\n%s", diff, runIn(t, c.director, ipvsadmPath(), "-Ln", "--stats"))
+		t.Errorf("answers through the VIP (-want +got):\n%s\n%s", diff, runIn(t, c.director, ipvsadmPath(t), "-Ln", "--stats"))
 	}
 }
 
