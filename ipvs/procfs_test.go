@@ -1,0 +1,70 @@
+package ipvs
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testdata/proc-net-ip_vs.txt is /proc/net/ip_vs as the VM's 6.1 kernel
+// printed it (counters and the last weight edited to be non-trivial).
+func TestParseProcIPVS(t *testing.T) {
+	f, err := os.Open("testdata/proc-net-ip_vs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := ParseProcIPVS(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr
+	d := func(addr string, port uint16, fwd ForwardMethod, w, act, inact uint32) DestinationEntry {
+		fam := IPv4
+		if a(addr).Is6() {
+			fam = IPv6
+		}
+		return DestinationEntry{Destination: Destination{Family: fam, Addr: a(addr), Port: port, ForwardMethod: fwd, Weight: w}, ActiveConns: act, InactiveConns: inact}
+	}
+	want := []ProcService{
+		{Protocol: SCTP, Addr: a("192.0.2.3"), Port: 9, Sched: "wlc"},
+		{Protocol: UDP, Addr: a("192.0.2.2"), Port: 53, Sched: "sh"},
+		{Protocol: TCP, Addr: a("2001:db8::1"), Port: 443, Sched: "wlc", Dests: []DestinationEntry{
+			d("198.51.100.7", 443, Tunnel, 1, 0, 0), d("2001:db8::9", 443, Masquerade, 1, 0, 0)}},
+		{Protocol: TCP, Addr: a("192.0.2.1"), Port: 80, Sched: "rr", Dests: []DestinationEntry{
+			d("2001:db8::5", 80, Tunnel, 1, 0, 0), d("198.51.100.2", 80, Tunnel, 1, 0, 0), d("198.51.100.1", 8080, Masquerade, 3, 7, 12)}},
+		{FWMark: 3000000000, Sched: "wlc"},
+		{FWMark: 5, Sched: "mh", Dests: []DestinationEntry{d("198.51.100.3", 0, Route, 2147483647, 0, 0)}},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+		t.Errorf("ParseProcIPVS (-want +got):\n%s", diff)
+	}
+	fwm6 := ServiceEntry{Service: Service{ServiceKey: ServiceKey{Family: IPv6, FWMark: 3000000000}, Scheduler: "wlc"}}
+	if !got[4].Matches(&fwm6) || got[3].Matches(&fwm6) {
+		t.Errorf("Matches misidentifies the fwmark service")
+	}
+}
+
+func TestParseProcIPVSRejectsGarbage(t *testing.T) {
+	header := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
+	for _, body := range []string{
+		"  -> C6336401:1F90      Masq    3      0          0\n",
+		"TCP  C00002:0050 rr\n",
+		"XYZ  C0000201:0050 rr\n",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Warp    3      0          0\n",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    -3      0          0\n",
+	} {
+		if _, err := ParseProcIPVS(strings.NewReader(header + body)); err == nil {
+			t.Errorf("ParseProcIPVS(%q) succeeded", body)
+		}
+	}
+}
+
+func FuzzParseProcIPVS(f *testing.F) {
+	data, _ := os.ReadFile("testdata/proc-net-ip_vs.txt")
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, b []byte) { ParseProcIPVS(strings.NewReader(string(b))) })
+}
