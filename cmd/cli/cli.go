@@ -22,13 +22,17 @@ func versionLine() string {
 
 // Main runs the program named by args[0] and returns its exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(newEnv(stdin, stdout, stderr), args)
+}
+
+// run is Main with its environment (tests swap in a fake kernel).
+func run(env *env, args []string) int {
 	prog := "lvsadm"
 	if len(args) > 0 {
 		prog = args[0]
 	} else {
 		args = []string{prog}
 	}
-	env := newEnv(stdin, stdout, stderr)
 	defer env.close()
 	switch filepath.Base(prog) {
 	case "ipvsadm":
@@ -42,7 +46,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runHelper(env, args[1:])
 	}
 	if len(args) == 2 && (args[1] == "--version" || args[1] == "version") {
-		fmt.Fprint(stdout, versionLine())
+		env.stdout.WriteString(versionLine())
 		return 0
 	}
 	// Anything else is an ipvsadm command line: `lvsadm -Ln` works.

@@ -18,6 +18,7 @@ type env struct {
 
 	dial     func() (*ipvs.Client, error)
 	procConn func() (io.ReadCloser, error)
+	procIPVS func() (io.ReadCloser, error)
 	modprobe func(stderr io.Writer) error
 	names    *systemNames
 
@@ -34,6 +35,7 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 		stderr:   stderr,
 		dial:     ipvs.New,
 		procConn: func() (io.ReadCloser, error) { return os.Open("/proc/net/ip_vs_conn") },
+		procIPVS: func() (io.ReadCloser, error) { return os.Open("/proc/net/ip_vs") },
 		modprobe: runModprobe,
 		names:    &systemNames{},
 

@@ -238,11 +238,26 @@ func (e *env) list(inv *compat.Invocation) outcome {
 	return e.listAll(inv, false)
 }
 
-// listAll prints the whole table (rules for -S). Sources: one service dump,
-// then one destination dump per service, each service printed as soon as its
-// destinations arrive. A service deleted in between lists with no
-// destinations (the kernel answers an unknown service with an empty dump),
-// as with ipvsadm.
+// listAll prints the whole table (rules for -S), streaming service by
+// service. Where each field comes from:
+//
+//   - services, every field: one netlink service dump;
+//   - destinations for the default view and -S: /proc/net/ip_vs, read once
+//     (address, port, forwarding method, weight, active and inactive
+//     connections), except that a service with a tunnel destination gets
+//     its netlink destination dump, because the tunnel type, port and
+//     checksum setting (which -S prints) are not in /proc;
+//   - destinations for --stats, --rate, --thresholds, --persistent-conn and
+//     --tun-info: one netlink destination dump per service, as ipvsadm does,
+//     since /proc lacks counters, thresholds and the rest.
+//
+// A table changing during the read: /proc lists services in the order of
+// the netlink dump, and each /proc service must match the dumped service at
+// the same position by identity and scheduler. If any does not (the table
+// changed between the two reads), or /proc cannot be read, every service's
+// destinations come from netlink instead. Either way each service is
+// printed once, with destinations read after the service list, and a
+// service deleted meanwhile shows no destinations, as with ipvsadm.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	o := formatOptions(inv)
 	if !rules {
@@ -257,6 +272,10 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	for i := range svcs {
 		tables[i].Service = svcs[i]
 	}
+	var known map[ipvs.ServiceKey]bool // services whose destinations are already in tables
+	if rules || !(o.Stats || o.Rate || o.Thresholds || o.PersistentConn || o.TunInfo) {
+		known = e.destsFromProc(tables)
+	}
 	if !o.NoSort {
 		format.SortServices(tables)
 	}
@@ -264,24 +283,66 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 		format.Title(e.stdout, o)
 	}
 	for _, t := range tables {
-		if out := e.printTable(t, o, rules, inv.Numeric()); out.status != 0 {
+		if out := e.printTable(t, o, rules, inv.Numeric(), known[t.Service.ServiceKey]); out.status != 0 {
 			return out
 		}
 	}
 	return done(0)
 }
 
-func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
-	return e.printTable(format.Table{Service: se}, o, false, o.Numeric)
+// destsFromProc fills in destinations from /proc/net/ip_vs, for tables in
+// kernel order, and reports which tables it completed; nil when /proc does
+// not match the service dump.
+func (e *env) destsFromProc(tables []format.Table) map[ipvs.ServiceKey]bool {
+	f, err := e.procIPVS()
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	procs, err := ipvs.ParseProcIPVS(f)
+	if err != nil || len(procs) != len(tables) {
+		return nil
+	}
+	for i := range procs {
+		if !procs[i].Matches(&tables[i].Service) {
+			return nil
+		}
+	}
+	known := make(map[ipvs.ServiceKey]bool, len(tables))
+	for i := range procs {
+		if hasTunnel(procs[i].Dests) {
+			continue // tunnel settings come from netlink
+		}
+		tables[i].Dests = procs[i].Dests
+		known[tables[i].Service.ServiceKey] = true
+	}
+	return known
 }
 
-func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool) outcome {
-	dests, err := e.client.Destinations(t.Service.ServiceKey)
-	if err != nil {
-		e.errorln(kernelMessage(ipvs.OpDestinations, err))
-		return exitNow(1)
+func hasTunnel(dests []ipvs.DestinationEntry) bool {
+	for _, d := range dests {
+		if d.ForwardMethod == ipvs.Tunnel {
+			return true
+		}
 	}
-	t.Dests = dests
+	return false
+}
+
+func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
+	return e.printTable(format.Table{Service: se}, o, false, o.Numeric, false)
+}
+
+// printTable prints one service, first fetching its destinations over
+// netlink unless haveDests says they are already in t.
+func (e *env) printTable(t format.Table, o format.Options, rules, numeric, haveDests bool) outcome {
+	if !haveDests {
+		dests, err := e.client.Destinations(t.Service.ServiceKey)
+		if err != nil {
+			e.errorln(kernelMessage(ipvs.OpDestinations, err))
+			return exitNow(1)
+		}
+		t.Dests = dests
+	}
 	if rules {
 		format.Save(e.stdout, t, e.names, numeric)
 	} else {

@@ -2,7 +2,7 @@ package ipvstest
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"io"
 
 	"github.com/mdlayher/genetlink"
@@ -27,23 +27,42 @@ func (k *Kernel) Conn() *genetlink.Conn {
 
 // NetlinkConn is Conn one layer down, for code that builds its
 // *genetlink.Conn itself (such as ipvs.NewFromConn).
+//
+// Several requests in one send (netlink.Conn.SendMessages) are handled in
+// order, as by the kernel, and each request's reply arrives by its own read,
+// like the kernel's datagrams: a reader that stops at the first error
+// message loses nothing.
 func (k *Kernel) NetlinkConn() *netlink.Conn {
-	return nltest.Dial(k.transport)
+	var queue [][]netlink.Message // replies not yet read, one entry per request
+	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
+		for _, req := range reqs {
+			msgs, err := k.transport(req)
+			switch {
+			case errors.Is(err, io.EOF): // no reply
+			case err != nil:
+				return nil, err
+			default:
+				queue = append(queue, msgs)
+			}
+		}
+		// After a multi-message send the replies wait for reads; nltest
+		// would otherwise put them all into one read.
+		if len(reqs) > 1 {
+			return nil, nil
+		}
+		if len(queue) == 0 {
+			// Receive without a request: a real socket would have nothing.
+			return nil, io.EOF
+		}
+		next := queue[0]
+		queue = queue[1:]
+		return next, nil
+	})
 }
 
-// transport is the nltest.Func behind Conn: the kernel's netlink and
-// generic-netlink layers around serve.
-func (k *Kernel) transport(reqs []netlink.Message) ([]netlink.Message, error) {
-	switch len(reqs) {
-	case 0:
-		// Receive without a request: a real socket would have nothing.
-		return nil, io.EOF
-	case 1:
-	default:
-		return nil, fmt.Errorf("ipvstest: %d messages in one send, want 1", len(reqs))
-	}
-	req := reqs[0]
-
+// transport answers one request: the kernel's netlink and generic-netlink
+// layers around serve. io.EOF means no reply.
+func (k *Kernel) transport(req netlink.Message) ([]netlink.Message, error) {
 	var greq genetlink.Message
 	if err := greq.UnmarshalBinary(req.Data); err != nil {
 		return []netlink.Message{errorMessage(req, unix.EINVAL)}, nil
