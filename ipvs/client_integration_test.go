@@ -175,16 +175,18 @@ func TestIntegrationDestinationAttributesReadBack(t *testing.T) {
 	withThresholds := d("198.51.100.4", 80, ipvs.Masquerade, 7)
 	withThresholds.UpperThreshold, withThresholds.LowerThreshold = 1000, 10
 	dests4 = append(dests4, withThresholds)
+	// Every tunnel type with every checksum setting reads back as written
+	// (ipvsadm refuses some combinations, the kernel stores them all).
 	port := uint16(6000)
-	for _, flags := range []ipvs.TunnelFlags{ipvs.TunnelNoChecksum, ipvs.TunnelChecksum, ipvs.TunnelRemoteChecksum} {
-		gue := d(fmt.Sprintf("198.51.100.%d", 10+flags), 80, ipvs.Tunnel, 1)
-		gue.TunnelType, gue.TunnelPort, gue.TunnelFlags = ipvs.TunnelGUE, port, flags
-		port++
-		dests4 = append(dests4, gue)
-		if flags != ipvs.TunnelRemoteChecksum { // GRE has no remote checksum offload
-			gre := d(fmt.Sprintf("198.51.100.%d", 20+flags), 80, ipvs.Tunnel, 1)
-			gre.TunnelType, gre.TunnelFlags = ipvs.TunnelGRE, flags
-			dests4 = append(dests4, gre)
+	for ti, typ := range []ipvs.TunnelType{ipvs.TunnelIPIP, ipvs.TunnelGUE, ipvs.TunnelGRE} {
+		for _, flags := range []ipvs.TunnelFlags{ipvs.TunnelNoChecksum, ipvs.TunnelChecksum, ipvs.TunnelRemoteChecksum} {
+			tun := d(fmt.Sprintf("198.51.100.%d", 10+3*ti+int(flags)), 80, ipvs.Tunnel, 1)
+			tun.TunnelType, tun.TunnelFlags = typ, flags
+			if typ == ipvs.TunnelGUE {
+				tun.TunnelPort = port // GUE needs a port
+				port++
+			}
+			dests4 = append(dests4, tun)
 		}
 	}
 	mixed := d("2001:db8::30", 80, ipvs.Tunnel, 3) // IPv6 real server behind an IPv4 service
