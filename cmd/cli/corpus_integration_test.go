@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,4 +307,54 @@ func compareResult(t *testing.T, what string, want, got result) {
 
 func quoteResult(r result) string {
 	return fmt.Sprintf("status %d\nstdout %q\nstderr %q\n", r.status, r.stdout, r.stderr)
+}
+
+// TestIntegrationNonRoot: without privileges both tools fail the same way
+// (ipvsadm: "Can't initialize ipvs: Permission denied (you must be root)").
+func TestIntegrationNonRoot(t *testing.T) {
+	// The unprivileged user must reach the programs: a world-readable dir.
+	dir, err := os.MkdirTemp("", "nonroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	dirs := map[string]string{"reference": filepath.Join(dir, "reference"), "lvsadm": filepath.Join(dir, "lvsadm")}
+	for tool, target := range map[string]string{"reference": *refBin, "lvsadm": *lvsadmBin} {
+		if err := os.MkdirAll(dirs[tool], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(dirs[tool], "ipvsadm")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-Ln"}, {"-A", "-t", "192.0.2.1:80"}, {"-Sn"}, {"-R"}} {
+		var got [2]result
+		for i, tool := range []string{"reference", "lvsadm"} {
+			err := inFreshNetNS(func() error {
+				cmd := exec.Command(filepath.Join(dirs[tool], "ipvsadm"), args...)
+				cmd.Env = []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "LC_ALL=C"}
+				cmd.Stdin = strings.NewReader("-A -t 192.0.2.1:80\n")
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				var exit *exec.ExitError
+				if err != nil && !errors.As(err, &exit) {
+					return err
+				}
+				got[i] = result{stdout.Bytes(), stderr.Bytes(), cmd.ProcessState.ExitCode()}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got[0].status == 0 {
+			t.Fatalf("reference ipvsadm %v succeeded without privileges: %v", args, got[0])
+		}
+		compareResult(t, "non-root ipvsadm "+strings.Join(args, " "), got[0], got[1])
+	}
 }
