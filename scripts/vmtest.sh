@@ -18,7 +18,8 @@
 #   VMTEST_RUN      -test.run pattern (default TestIntegration)
 #   VMTEST_VERBOSE  1 = pass -test.v
 #   VMTEST_FILES    extra files/dirs, space-separated HOSTPATH:VMPATH pairs
-#   VMTEST_TIMEOUT  VM hard timeout in seconds (default 1200)
+#   VMTEST_TIMEOUT  VM hard timeout in seconds (default 1500)
+#   VMTEST_SMP      virtual CPUs (default 2: the corpus runs cases in parallel)
 #   VMTEST_MEM      VM memory in MB (default 1024)
 #   VMTEST_ARGS     extra arguments for every test binary (e.g. -test.count=2)
 #
@@ -119,7 +120,7 @@ for spec in ${VMTEST_FILES:-}; do
 		vmargs+=(--file "$spec")
 	fi
 done
-vmargs+=(--timeout "${VMTEST_TIMEOUT:-1200}" --mem "${VMTEST_MEM:-1024}")
+vmargs+=(--timeout "${VMTEST_TIMEOUT:-1500}" --mem "${VMTEST_MEM:-1024}" --smp "${VMTEST_SMP:-2}")
 
 if ((${#torun[@]})); then
 	# The runner script executed by /bin/sh inside the VM.

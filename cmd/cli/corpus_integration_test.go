@@ -103,11 +103,9 @@ func parseCase(name string, data []byte) (*corpusCase, error) {
 // defaultState is what "the kernel state" means when a case says nothing:
 // the rules, thresholds (which -S omits), timeouts and daemons, all as the
 // reference prints them.
+// One shell runs them all (each status printed), to spare process starts.
 var defaultState = []string{
-	"/sbin/ipvsadm -Sn",
-	"/sbin/ipvsadm -Ln --thresholds",
-	"/sbin/ipvsadm -Ln --timeout",
-	"/sbin/ipvsadm -Ln --daemon",
+	"for v in -Sn '-Ln --thresholds' '-Ln --timeout' '-Ln --daemon'; do /sbin/ipvsadm $v; echo \"status $?\"; done",
 }
 
 type result struct {
@@ -269,6 +267,7 @@ func TestIntegrationCorpus(t *testing.T) {
 	sort.Strings(files)
 	dirs := toolDirs(t)
 	start := time.Now()
+	t.Cleanup(func() { t.Logf("%d corpus cases in %v", len(files), time.Since(start).Round(time.Millisecond)) })
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -276,6 +275,9 @@ func TestIntegrationCorpus(t *testing.T) {
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".txt")
 		t.Run(name, func(t *testing.T) {
+			// Every case has its own namespaces, so cases run side by side
+			// (-test.parallel, default GOMAXPROCS).
+			t.Parallel()
 			c, err := parseCase(name, data)
 			if err != nil {
 				t.Fatal(err)
@@ -294,7 +296,6 @@ func TestIntegrationCorpus(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d corpus cases in %v", len(files), time.Since(start).Round(time.Millisecond))
 }
 
 func compareResult(t *testing.T, what string, want, got result) {

@@ -156,6 +156,10 @@ func parseHostsFile(data []byte) []hostsEntry {
 			addr = netip.AddrFrom4(b)
 		} else if a6, ok := inetPton6(f[0]); ok && a6.Is4In6() {
 			addr = a6.Unmap()
+		} else if ok && a6 == netip.IPv6Loopback() {
+			// glibc's files backend answers IPv4 lookups of a ::1 entry
+			// with 127.0.0.1 (seen on the reference: ip6-localhost).
+			addr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 		} else {
 			continue // IPv6 entries do not answer IPv4 lookups
 		}

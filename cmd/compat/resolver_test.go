@@ -63,7 +63,9 @@ bogus		broken.example
 		{"mapped.example", result{netip.MustParseAddr("192.0.2.9"), true}},
 		{"dns.example", result{netip.MustParseAddr("198.51.100.1"), true}},
 		{"six.example", result{}},
-		{"ip6-localhost", result{}},
+		// glibc maps a ::1 entry to 127.0.0.1 for IPv4 lookups (reference:
+		// corpus case addr-hostname-unknown).
+		{"ip6-localhost", result{netip.MustParseAddr("127.0.0.1"), true}},
 		{"broken.example", result{}},
 		{"leadingzero.example", result{}},
 		{"", result{}},
@@ -81,7 +83,7 @@ bogus		broken.example
 			t.Errorf("LookupHost(%q) mismatch (-want +got):\n%s", tt.name, diff)
 		}
 	}
-	wantAsked := []string{"dns.example", "six.example", "ip6-localhost", "broken.example", "leadingzero.example", "1.2.3.4."}
+	wantAsked := []string{"dns.example", "six.example", "broken.example", "leadingzero.example", "1.2.3.4."}
 	if diff := cmp.Diff(wantAsked, asked); diff != "" {
 		t.Errorf("DNS lookups mismatch (-want +got):\n%s", diff)
 	}
