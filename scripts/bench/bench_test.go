@@ -1,0 +1,149 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestWriteRules(t *testing.T) {
+	var sb strings.Builder
+	if err := writeRules(&sb, tableSize{Services: 2, DestsPerService: 2}); err != nil {
+		t.Fatal(err)
+	}
+	want := `-A -t 198.18.0.1:80 -s rr
+-a -t 198.18.0.1:80 -r 198.19.0.1:80 -m -w 1
+-a -t 198.18.0.1:80 -r 198.19.0.2:80 -m -w 1
+-A -t 198.18.0.2:80 -s rr
+-a -t 198.18.0.2:80 -r 198.19.0.3:80 -m -w 1
+-a -t 198.18.0.2:80 -r 198.19.0.4:80 -m -w 1
+`
+	if diff := cmp.Diff(want, sb.String()); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+}
+
+func TestAddresses(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"first service", serviceAddr(0).String(), "198.18.0.1"},
+		{"last of the first octet", serviceAddr(249).String(), "198.18.0.250"},
+		{"second octet step", serviceAddr(250).String(), "198.18.1.1"},
+		{"10,000th service", serviceAddr(9999).String(), "198.18.39.250"},
+		{"last server of 10,000 x 10", destAddr(9999, 9, 10).String(), "198.19.143.250"},
+		{"servers wrap within 198.19/16", destAddr(6400, 0, 10).String(), "198.19.0.1"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestWriteRulesTooManyServices(t *testing.T) {
+	var sb strings.Builder
+	if err := writeRules(&sb, tableSize{Services: maxServices + 1, DestsPerService: 1}); err == nil {
+		t.Error("no error for more services than 198.18.0.0/16 holds")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []time.Duration
+		want   time.Duration
+	}{
+		{"empty", nil, 0},
+		{"one", []time.Duration{5}, 5},
+		{"odd, unsorted", []time.Duration{9, 1, 5}, 5},
+		{"even: mean of the middle two", []time.Duration{4, 1, 10, 2}, 3},
+	}
+	for _, tt := range tests {
+		if got := median(tt.values); got != tt.want {
+			t.Errorf("%s: median(%v) = %v, want %v", tt.name, tt.values, got, tt.want)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	tests := map[int]string{0: "0", 999: "999", 1000: "1,000", 110000: "110,000", 1234567: "1,234,567"}
+	for n, want := range tests {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestServiceBlocks(t *testing.T) {
+	// Two namespaces list the same table in different hash orders.
+	a := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n" +
+		"  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n" +
+		"TCP  C6120001:0050 rr  \n  -> C6130001:0050      Masq    1      0          0         \n" +
+		"TCP  C6120002:0050 rr  \n  -> C6130002:0050      Masq    1      0          0         \n"
+	b := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n" +
+		"  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n" +
+		"TCP  C6120002:0050 rr  \n  -> C6130002:0050      Masq    1      0          0         \n" +
+		"TCP  C6120001:0050 rr  \n  -> C6130001:0050      Masq    1      0          0         \n"
+	want := []string{
+		"TCP  C6120001:0050 rr  \n  -> C6130001:0050      Masq    1      0          0         \n",
+		"TCP  C6120002:0050 rr  \n  -> C6130002:0050      Masq    1      0          0         \n",
+	}
+	for name, text := range map[string]string{"a": a, "b": b} {
+		if diff := cmp.Diff(want, serviceBlocks(text)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestFirstDifference(t *testing.T) {
+	got := firstDifference([]byte("same\nleft\n"), []byte("same\nright\n"))
+	want := `DIFFERENT: sizes 10 vs 11 bytes; line 2: ipvsadm "left\n", lvsadm "right\n"`
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    config
+		wantErr bool
+	}{
+		{
+			name: "defaults",
+			args: []string{"-lvsadm", "/opt/lvsadm/ipvsadm"},
+			want: config{
+				ipvsadm: "/sbin/ipvsadm", lvsadm: "/opt/lvsadm/ipvsadm", workDir: "/tmp/bench", reps: 3,
+				large: tableSize{10000, 10}, small: tableSize{1000, 10}, single: tableSize{3, 2}, singleRuns: 200,
+			},
+		},
+		{
+			name: "quick",
+			args: []string{"-lvsadm", "/x/ipvsadm", "-quick", "1", "-reps", "5"},
+			want: config{
+				ipvsadm: "/sbin/ipvsadm", lvsadm: "/x/ipvsadm", workDir: "/tmp/bench", reps: 5,
+				large: tableSize{1000, 10}, small: tableSize{1000, 10}, single: tableSize{3, 2}, singleRuns: 200, quick: true,
+			},
+		},
+		{name: "lvsadm not named ipvsadm", args: []string{"-lvsadm", "/opt/lvsadm/lvsadm"}, wantErr: true},
+		{name: "no lvsadm", args: nil, wantErr: true},
+		{name: "zero reps", args: []string{"-lvsadm", "/x/ipvsadm", "-reps", "0"}, wantErr: true},
+		{name: "bad quick", args: []string{"-lvsadm", "/x/ipvsadm", "-quick", "yes"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseFlags(tt.args)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v, wantErr %v", tt.name, err, tt.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(config{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

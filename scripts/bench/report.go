@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// target is the largest acceptable ratio lvsadm / ipvsadm of medians.
+type target float64
+
+// The issue's targets.
+const (
+	targetRLarge  target = 0.20
+	targetRSmall  target = 0.30
+	targetLn      target = 0.25
+	targetSn      target = 0.25
+	targetLnStats target = 0.80
+	targetSingle  target = 1.00
+	// floorMaxRatio bounds lvsadm's large restore against the batched floor.
+	floorMaxRatio = 1.5
+	// rssAllowanceKB is how much more than ipvsadm lvsadm -Ln may hold.
+	rssAllowanceKB = 16 << 10
+)
+
+// row is one workload's samples.
+type row struct {
+	Workload string
+	Target   target
+	Samples  map[string][]sample // by tool name
+	Floor    []sample            // batched-netlink floor, large restore only
+}
+
+func (r *row) add(toolName string, s sample) { r.Samples[toolName] = append(r.Samples[toolName], s) }
+func (r *row) addFloor(s sample)             { r.Floor = append(r.Floor, s) }
+
+// outputCheck records whether both tools printed the same bytes.
+type outputCheck struct {
+	Listing   string
+	Identical bool
+	Detail    string
+}
+
+type report struct {
+	cfg            config
+	Started        time.Time
+	Finished       time.Time
+	Kernel         string
+	CPUs           int
+	MemTotal       string
+	IpvsadmVersion string
+	LvsadmVersion  string
+
+	rows        []*row
+	rssRow      *row // the -Ln row of the large table
+	ProcListing []sample
+	checks      []outputCheck
+
+	settles      int
+	settleTotal  time.Duration
+	settleMax    time.Duration
+	settleGaveUp int
+}
+
+func newReport(cfg config) *report { return &report{cfg: cfg, Started: time.Now()} }
+
+func (r *report) addRow(workload string, t target) *row {
+	rw := &row{Workload: workload, Target: t, Samples: map[string][]sample{}}
+	r.rows = append(r.rows, rw)
+	return rw
+}
+
+func (r *report) addCheck(listing string, ipvsadmOut, lvsadmOut []byte) {
+	c := outputCheck{Listing: listing, Identical: bytes.Equal(ipvsadmOut, lvsadmOut)}
+	if c.Identical {
+		c.Detail = fmt.Sprintf("%s bytes, %s lines", thousands(len(ipvsadmOut)), thousands(bytes.Count(ipvsadmOut, []byte("\n"))))
+	} else {
+		c.Detail = firstDifference(ipvsadmOut, lvsadmOut)
+	}
+	r.checks = append(r.checks, c)
+}
+
+func (r *report) noteIdle(waited time.Duration, gaveUp bool) {
+	r.settles++
+	r.settleTotal += waited
+	r.settleMax = max(r.settleMax, waited)
+	if gaveUp {
+		r.settleGaveUp++
+	}
+}
+
+// firstDifference describes where two outputs first differ.
+func firstDifference(a, b []byte) string {
+	la, lb := strings.SplitAfter(string(a), "\n"), strings.SplitAfter(string(b), "\n")
+	for i := range max(len(la), len(lb)) {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return fmt.Sprintf("DIFFERENT: sizes %d vs %d bytes; line %d: ipvsadm %.80q, lvsadm %.80q", len(a), len(b), i+1, x, y)
+		}
+	}
+	return "DIFFERENT"
+}
+
+func medianWall(samples []sample) time.Duration {
+	walls := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		walls[i] = s.Wall
+	}
+	return median(walls)
+}
+
+func medianRSS(samples []sample) int64 {
+	rss := make([]int64, len(samples))
+	for i, s := range samples {
+		rss[i] = s.PeakRSSKB
+	}
+	return median(rss)
+}
+
+// median of values; the mean of the middle two for an even count.
+func median[T time.Duration | int64](values []T) T {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	mid := len(sorted) / 2
+	if len(sorted)%2 == 1 {
+		return sorted[mid]
+	}
+	return (sorted[mid-1] + sorted[mid]) / 2
+}
+
+func ratio(num, den time.Duration) float64 {
+	if den == 0 {
+		return 0
+	}
+	return float64(num) / float64(den)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**NO**"
+}
+
+func mib(kb int64) string { return fmt.Sprintf("%.1f MiB", float64(kb)/1024) }
+
+// write prints the report as Markdown.
+func (r *report) write(w io.Writer) {
+	fmt.Fprintf(w, "## ipvsadm vs lvsadm\n\n")
+	fmt.Fprintf(w, "- kernel: %s; %d CPU(s); memory %s\n", r.Kernel, r.CPUs, r.MemTotal)
+	fmt.Fprintf(w, "- ipvsadm: %s\n", r.IpvsadmVersion)
+	fmt.Fprintf(w, "- lvsadm: %s (run through a link named ipvsadm)\n", r.LvsadmVersion)
+	mode := ""
+	if r.cfg.quick {
+		mode = "; QUICK MODE: the large table is 1,000 x 10, so the targets (set for 10,000 x 10) are only indicative"
+	}
+	fmt.Fprintf(w, "- %d repetitions per tool and workload, medians; large table %s, small %s%s\n",
+		r.cfg.reps, r.cfg.large, r.cfg.small, mode)
+	if !r.Finished.IsZero() {
+		fmt.Fprintf(w, "- started %s, took %s\n", r.Started.UTC().Format(time.RFC3339), r.Finished.Sub(r.Started).Round(time.Second))
+	} else {
+		fmt.Fprintf(w, "- started %s, DID NOT FINISH (partial results)\n", r.Started.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "| workload | ipvsadm median | lvsadm median | ratio (lvsadm/ipvsadm) | target | met? |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
+	for _, rw := range r.rows {
+		ip, lv := rw.Samples["ipvsadm"], rw.Samples["lvsadm"]
+		if len(ip) == 0 || len(lv) == 0 {
+			continue
+		}
+		mi, ml := medianWall(ip), medianWall(lv)
+		q := ratio(ml, mi)
+		fmt.Fprintf(w, "| %s | %s | %s | %.3f | <= %.2f | %s |\n",
+			rw.Workload, durationText(mi), durationText(ml), q, float64(rw.Target), verdict(q <= float64(rw.Target)))
+		if len(rw.Floor) > 0 {
+			mf := medianWall(rw.Floor)
+			qf := ratio(ml, mf)
+			fmt.Fprintf(w, "| %s: lvsadm vs the batched floor (same requests prebuilt, one `ipvs.Batch.Send`) | floor %s | %s | %.2f x floor | <= %.1f x floor | %s |\n",
+				rw.Workload, durationText(mf), durationText(ml), qf, floorMaxRatio, verdict(qf <= floorMaxRatio))
+		}
+	}
+	if rw := r.rssRow; rw != nil && len(rw.Samples["ipvsadm"]) > 0 && len(rw.Samples["lvsadm"]) > 0 {
+		ri, rl := medianRSS(rw.Samples["ipvsadm"]), medianRSS(rw.Samples["lvsadm"])
+		fmt.Fprintf(w, "| peak RSS, %s | %s | %s | %+.1f MiB | <= +16 MiB | %s |\n",
+			rw.Workload, mib(ri), mib(rl), float64(rl-ri)/1024, verdict(rl-ri <= rssAllowanceKB))
+	}
+	fmt.Fprintln(w)
+
+	if len(r.ProcListing) > 0 {
+		mc := medianWall(r.ProcListing)
+		fmt.Fprintf(w, "Listing floor: `cat /proc/net/ip_vs` of the %s table, median %s.", r.cfg.large, durationText(mc))
+		for _, rw := range r.rows {
+			if !strings.HasPrefix(rw.Workload, "`-Ln` ") && !strings.HasPrefix(rw.Workload, "`-Sn` ") && !strings.HasPrefix(rw.Workload, "`-Ln --stats` ") {
+				continue
+			}
+			fmt.Fprintf(w, " %s: ipvsadm %.1f x, lvsadm %.1f x.", rw.Workload,
+				ratio(medianWall(rw.Samples["ipvsadm"]), mc), ratio(medianWall(rw.Samples["lvsadm"]), mc))
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w)
+	}
+
+	if len(r.checks) > 0 {
+		fmt.Fprintln(w, "| output check (untimed, same table) | ipvsadm and lvsadm byte-identical? | |")
+		fmt.Fprintln(w, "|---|---|---|")
+		for _, c := range r.checks {
+			fmt.Fprintf(w, "| %s | %s | %s |\n", c.Listing, verdict(c.Identical), c.Detail)
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintln(w, "| workload | tool | wall per repetition | peak RSS per repetition (ru_maxrss) |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, rw := range r.rows {
+		for _, name := range []string{"ipvsadm", "lvsadm"} {
+			if s := rw.Samples[name]; len(s) > 0 {
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", rw.Workload, name, walls(s), rssList(s))
+			}
+		}
+		if len(rw.Floor) > 0 {
+			fmt.Fprintf(w, "| %s | floor | %s | |\n", rw.Workload, walls(rw.Floor))
+		}
+	}
+	if len(r.ProcListing) > 0 {
+		fmt.Fprintf(w, "| `cat /proc/net/ip_vs` %s | cat | %s | %s |\n", r.cfg.large, walls(r.ProcListing), rssList(r.ProcListing))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Waits for an idle CPU before timed runs: %d, total %s, longest %s, gave up %d time(s).\n",
+		r.settles, r.settleTotal.Round(100*time.Millisecond), r.settleMax.Round(100*time.Millisecond), r.settleGaveUp)
+}
+
+func walls(samples []sample) string {
+	parts := make([]string, len(samples))
+	for i, s := range samples {
+		parts[i] = fmt.Sprintf("%.3f", s.Wall.Seconds())
+	}
+	return strings.Join(parts, ", ") + " s"
+}
+
+func rssList(samples []sample) string {
+	parts := make([]string, len(samples))
+	for i, s := range samples {
+		parts[i] = fmt.Sprintf("%.1f (%.1f)", float64(s.PeakRSSKB)/1024, float64(s.RusageMaxRSSKB)/1024)
+	}
+	return strings.Join(parts, ", ") + " MiB"
+}
