@@ -1,10 +1,10 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -22,13 +22,13 @@ import (
 // other requests while Send runs.
 type Batch struct {
 	c    *Client
+	buf  []byte // the requests as complete netlink messages, back to back
 	reqs []batchRequest
 }
 
 type batchRequest struct {
-	op  Op
-	msg genetlink.Message
-	err error // an encoding failure, reported without sending
+	op         Op
+	start, end int // the message in buf
 }
 
 // Batch windows: requests per acknowledged window, and bytes per send
@@ -43,15 +43,27 @@ const (
 	batchSmall = 200
 )
 
+const nlmsgHeaderLen = 16
+
 // NewBatch starts an empty batch.
 func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
 
 // Len is the number of queued requests.
 func (b *Batch) Len() int { return len(b.reqs) }
 
-func (b *Batch) add(op Op, cmd uint8, attrs func(*netlink.AttributeEncoder)) {
-	msg, err := buildMessage(cmd, attrs)
-	b.reqs = append(b.reqs, batchRequest{op: op, msg: msg, err: err})
+// add appends one request: netlink header (length and family filled in;
+// flags and sequence number at send time), generic-netlink header, attributes.
+func (b *Batch) add(op Op, cmd uint8, attrs func(*wire)) {
+	start := len(b.buf)
+	w := wire{b: append(b.buf, make([]byte, nlmsgHeaderLen)...)}
+	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
+	if attrs != nil {
+		attrs(&w)
+	}
+	binary.NativeEndian.PutUint32(w.b[start:], uint32(len(w.b)-start))
+	binary.NativeEndian.PutUint16(w.b[start+4:], b.c.family)
+	b.buf = w.b
+	b.reqs = append(b.reqs, batchRequest{op: op, start: start, end: len(w.b)})
 }
 
 // AddService queues Client.AddService.
@@ -89,13 +101,7 @@ func (b *Batch) StopDaemon(d Daemon) {
 }
 
 // SetTimeouts queues Client.SetTimeouts.
-func (b *Batch) SetTimeouts(t Timeouts) {
-	b.add(OpSetTimeouts, uapi.CmdSetConfig, func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
-		ae.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
-		ae.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
-	})
-}
+func (b *Batch) SetTimeouts(t Timeouts) { b.add(OpSetTimeouts, uapi.CmdSetConfig, timeoutsAttrs(t)) }
 
 // ZeroAll queues Client.ZeroAll.
 func (b *Batch) ZeroAll() { b.add(OpZero, uapi.CmdZero, nil) }
@@ -113,8 +119,8 @@ func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, nil) }
 // outcome is unknown then carry that error too, and the caller must not
 // assume they were applied or not.
 func (b *Batch) Send() (results []error, err error) {
-	reqs := b.reqs
-	b.reqs = nil
+	reqs, buf := b.reqs, b.buf
+	b.reqs, b.buf = nil, nil
 	results = make([]error, len(reqs))
 	if len(reqs) == 0 {
 		return results, nil
@@ -124,7 +130,7 @@ func (b *Batch) Send() (results []error, err error) {
 	}
 	for start := 0; start < len(reqs); {
 		end := min(start+batchWindow, len(reqs))
-		if err := b.c.sendWindow(reqs[start:end], results[start:end]); err != nil {
+		if err := b.c.sendWindow(buf, reqs[start:end], results[start:end]); err != nil {
 			for i := start; i < len(reqs); i++ {
 				if results[i] == nil {
 					results[i] = &Error{Op: reqs[i].op, Err: err}
@@ -138,8 +144,8 @@ func (b *Batch) Send() (results []error, err error) {
 }
 
 // growReadBuffer makes room for a window of error replies; the default
-// buffer holds only about 250 (performance-facts: replies past it are
-// dropped and the next read fails with ENOBUFS).
+// buffer holds only about 250 (replies past it are dropped and the next
+// read fails with ENOBUFS).
 func (c *Client) growReadBuffer() {
 	if c.readBufferGrown {
 		return
@@ -156,71 +162,67 @@ func (c *Client) growReadBuffer() {
 	})
 }
 
-// sendWindow sends reqs (the last one acknowledged) in sends of at most
-// batchSendBytes, then reads replies until the acknowledgement.
-func (c *Client) sendWindow(reqs []batchRequest, results []error) error {
+// sendWindow numbers the window's requests, asks for an acknowledgement of
+// the last one, sends them in chunks of at most batchSendBytes (straight
+// from buf), then reads replies until the acknowledgement.
+func (c *Client) sendWindow(buf []byte, reqs []batchRequest, results []error) error {
 	seqIndex := make(map[uint32]int, len(reqs))
-	var pending []netlink.Message
-	var pendingIdx []int
-	pendingBytes := 0
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		sent, err := c.nl.SendMessages(pending)
-		if err != nil {
-			return err
-		}
-		for i, m := range sent {
-			seqIndex[m.Header.Sequence] = pendingIdx[i]
-		}
-		pending, pendingIdx, pendingBytes = pending[:0], pendingIdx[:0], 0
-		return nil
-	}
-	last := -1
-	for i := range reqs {
-		if reqs[i].err != nil {
-			results[i] = &Error{Op: reqs[i].op, Err: reqs[i].err}
-			continue
-		}
-		last = i
-	}
-	if last < 0 {
-		return nil
-	}
-	for i := range reqs {
-		if results[i] != nil {
-			continue
-		}
-		data, err := reqs[i].msg.MarshalBinary()
-		if err != nil {
-			results[i] = &Error{Op: reqs[i].op, Err: err}
-			continue
-		}
+	var lastSeq uint32
+	for i, r := range reqs {
 		flags := netlink.Request
-		if i == last {
+		if i == len(reqs)-1 {
 			flags |= netlink.Acknowledge
 		}
-		m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: flags}, Data: data}
-		if pendingBytes+len(data)+16 > batchSendBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		pending = append(pending, m)
-		pendingIdx = append(pendingIdx, i)
-		pendingBytes += len(data) + 16
+		c.seq++
+		binary.NativeEndian.PutUint16(buf[r.start+6:], uint16(flags))
+		binary.NativeEndian.PutUint32(buf[r.start+8:], c.seq)
+		seqIndex[c.seq] = i
+		lastSeq = c.seq
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	lastSeq := uint32(0)
-	for seq, i := range seqIndex {
-		if i == last {
-			lastSeq = seq
+	for first := 0; first < len(reqs); {
+		last := first
+		for last+1 < len(reqs) && reqs[last+1].end-reqs[first].start <= batchSendBytes {
+			last++
 		}
+		if err := c.sendRaw(buf[reqs[first].start:reqs[last].end]); err != nil {
+			return err
+		}
+		first = last + 1
 	}
 	return c.awaitAck(reqs, results, seqIndex, lastSeq)
+}
+
+// sendRaw writes ready netlink messages with one sendmsg. A fake connection
+// without a socket gets them through netlink.Conn.SendMessages instead.
+func (c *Client) sendRaw(p []byte) error {
+	raw, err := c.nl.SyscallConn()
+	if err != nil {
+		return c.sendParsed(p)
+	}
+	var serr error
+	err = raw.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), p, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (c *Client) sendParsed(p []byte) error {
+	var msgs []netlink.Message
+	for len(p) >= nlmsgHeaderLen {
+		n := int(binary.NativeEndian.Uint32(p))
+		var m netlink.Message
+		if err := m.UnmarshalBinary(p[:n]); err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+		p = p[n:]
+	}
+	_, err := c.nl.SendMessages(msgs)
+	return err
 }
 
 // awaitAck reads error replies, assigning each to its request, until the

@@ -12,14 +12,21 @@ import (
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
-// Client talks to the kernel's IPVS over one generic-netlink socket. It is
-// safe for concurrent use.
+// Client talks to the kernel's IPVS over a generic-netlink socket (and a
+// second one for the service dump, see Services). It is not safe for
+// concurrent use.
 type Client struct {
 	nl     *netlink.Conn // the socket, for batches
 	conn   *genetlink.Conn
 	family uint16
 
+	// dumpDial opens the socket for large dumps; nil means use conn.
+	dumpDial func() (*genetlink.Conn, error)
+	dumpConn *genetlink.Conn
+	ns       *os.File // the namespace named by Config.NetNSPath, for dumpDial
+
 	readBufferGrown bool
+	seq             uint32 // sequence numbers of batched requests
 }
 
 // Config selects where a Client operates. The zero value (or nil) means the
@@ -29,7 +36,7 @@ type Config struct {
 	// /proc/PID/ns/net). It wins over NetNSFD.
 	NetNSPath string
 	// NetNSFD is an open network namespace file descriptor, still owned by
-	// the caller.
+	// the caller, who must keep it open until Close.
 	NetNSFD int
 }
 
@@ -42,26 +49,43 @@ func New() (*Client, error) { return Dial(nil) }
 //
 // If the kernel has no IPVS family, the error matches ErrNotAvailable.
 func Dial(cfg *Config) (*Client, error) {
-	// A 32 KiB read buffer lets the kernel fill dump chunks of that size
-	// (it sizes them by the reader's last buffer), several times faster for
-	// large dumps than the default peek-sized reads.
-	nlcfg := netlink.Config{MessageBufferSize: 32 << 10}
+	var (
+		netns int
+		ns    *os.File
+	)
 	if cfg != nil {
-		nlcfg.NetNS = cfg.NetNSFD
+		netns = cfg.NetNSFD
 		if cfg.NetNSPath != "" {
 			f, err := os.Open(cfg.NetNSPath)
 			if err != nil {
 				return nil, &Error{Op: OpDial, Err: fmt.Errorf("network namespace: %w", err)}
 			}
-			defer f.Close()
-			nlcfg.NetNS = int(f.Fd())
+			ns, netns = f, int(f.Fd())
 		}
 	}
-	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &nlcfg)
-	if err != nil {
-		return nil, &Error{Op: OpDial, Err: err}
+	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns})
+	if err == nil {
+		var c *Client
+		if c, err = NewFromConn(nl); err == nil {
+			c.ns = ns
+			c.dumpDial = func() (*genetlink.Conn, error) {
+				// Reads of 32 KiB make the kernel fill dump chunks of that
+				// size (it sizes them by the largest read the socket has
+				// made): several times faster for a large dump, but slower
+				// for the many small destination dumps, hence a socket
+				// of its own.
+				return genetlink.Dial(&netlink.Config{NetNS: netns, MessageBufferSize: 32 << 10})
+			}
+			return c, nil
+		}
 	}
-	return NewFromConn(nl)
+	if ns != nil {
+		ns.Close()
+	}
+	if _, ok := err.(*Error); !ok {
+		err = &Error{Op: OpDial, Err: err}
+	}
+	return nil, err
 }
 
 // NewFromConn builds a client on an open generic-netlink socket and takes
@@ -81,38 +105,39 @@ func NewFromConn(nl *netlink.Conn) (*Client, error) {
 	return &Client{nl: nl, conn: conn, family: fam.ID}, nil
 }
 
-// Close releases the socket.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close releases the sockets.
+func (c *Client) Close() error {
+	if c.dumpConn != nil {
+		c.dumpConn.Close()
+	}
+	if c.ns != nil {
+		c.ns.Close()
+	}
+	return c.conn.Close()
+}
 
 // request is the one place that builds, sends and receives. Mutations ask
 // for an acknowledgement so success is observable; GET requests must not,
 // or an extra ack message would follow the reply.
-func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*netlink.AttributeEncoder)) ([]genetlink.Message, error) {
-	msg, err := buildMessage(cmd, attrs)
-	if err != nil {
-		return nil, &Error{Op: op, Err: err}
+func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*wire)) ([]genetlink.Message, error) {
+	return c.requestOn(c.conn, op, cmd, flags, attrs)
+}
+
+func (c *Client) requestOn(conn *genetlink.Conn, op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*wire)) ([]genetlink.Message, error) {
+	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
+	if attrs != nil {
+		var w wire
+		attrs(&w)
+		msg.Data = w.b
 	}
-	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
+	msgs, err := conn.Execute(msg, c.family, netlink.Request|flags)
 	if err != nil {
 		return nil, &Error{Op: op, Err: err}
 	}
 	return msgs, nil
 }
 
-func buildMessage(cmd uint8, attrs func(*netlink.AttributeEncoder)) (genetlink.Message, error) {
-	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
-	if attrs != nil {
-		ae := netlink.NewAttributeEncoder()
-		attrs(ae)
-		var err error
-		if msg.Data, err = ae.Encode(); err != nil {
-			return genetlink.Message{}, err
-		}
-	}
-	return msg, nil
-}
-
-func (c *Client) mutate(op Op, cmd uint8, attrs func(*netlink.AttributeEncoder)) error {
+func (c *Client) mutate(op Op, cmd uint8, attrs func(*wire)) error {
 	_, err := c.request(op, cmd, netlink.Acknowledge, attrs)
 	return err
 }
@@ -134,12 +159,9 @@ func decodeReplies(op Op, msgs []genetlink.Message, fn func(*netlink.AttributeDe
 	return nil
 }
 
-func serviceKeyAttr(k ServiceKey) func(*netlink.AttributeEncoder) {
-	return func(ae *netlink.AttributeEncoder) {
-		ae.Nested(uapi.CmdAttrService, func(nae *netlink.AttributeEncoder) error {
-			encodeServiceKey(nae, k)
-			return nil
-		})
+func serviceKeyAttr(k ServiceKey) func(*wire) {
+	return func(w *wire) {
+		w.nest(uapi.CmdAttrService, func(w *wire) { encodeServiceKey(w, k) })
 	}
 }
 
@@ -191,9 +213,21 @@ func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, erro
 }
 
 // Services lists every virtual service, in the kernel's order. An empty
-// table is an empty slice, not an error.
+// table is an empty slice, not an error. The dump goes over a second socket
+// that reads in 32 KiB pieces, opened on first use.
 func (c *Client) Services() ([]ServiceEntry, error) {
-	msgs, err := c.request(OpServices, uapi.CmdGetService, netlink.Dump, nil)
+	conn := c.conn
+	if c.dumpDial != nil {
+		if c.dumpConn == nil {
+			dc, err := c.dumpDial()
+			if err != nil {
+				return nil, &Error{Op: OpServices, Err: err}
+			}
+			c.dumpConn = dc
+		}
+		conn = c.dumpConn
+	}
+	msgs, err := c.requestOn(conn, OpServices, uapi.CmdGetService, netlink.Dump, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +250,9 @@ func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
 	return svcs[0], nil
 }
 
-func serviceAttr(s Service) func(*netlink.AttributeEncoder) {
-	return func(ae *netlink.AttributeEncoder) {
-		ae.Nested(uapi.CmdAttrService, func(nae *netlink.AttributeEncoder) error {
-			encodeService(nae, s)
-			return nil
-		})
+func serviceAttr(s Service) func(*wire) {
+	return func(w *wire) {
+		w.nest(uapi.CmdAttrService, func(w *wire) { encodeService(w, s) })
 	}
 }
 
@@ -255,16 +286,15 @@ func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
 	})
 }
 
-func destAttrs(k ServiceKey, d Destination, full bool) func(*netlink.AttributeEncoder) {
-	return func(ae *netlink.AttributeEncoder) {
-		serviceKeyAttr(k)(ae)
-		ae.Nested(uapi.CmdAttrDest, func(nae *netlink.AttributeEncoder) error {
+func destAttrs(k ServiceKey, d Destination, full bool) func(*wire) {
+	return func(w *wire) {
+		serviceKeyAttr(k)(w)
+		w.nest(uapi.CmdAttrDest, func(w *wire) {
 			if full {
-				encodeDestination(nae, k, d)
+				encodeDestination(w, k, d)
 			} else {
-				encodeDestinationKey(nae, k, d)
+				encodeDestinationKey(w, k, d)
 			}
-			return nil
 		})
 	}
 }
@@ -297,12 +327,9 @@ func (c *Client) Daemons() ([]Daemon, error) {
 	return decodeNests(OpDaemons, msgs, uapi.CmdAttrDaemon, decodeDaemon)
 }
 
-func daemonAttr(d Daemon) func(*netlink.AttributeEncoder) {
-	return func(ae *netlink.AttributeEncoder) {
-		ae.Nested(uapi.CmdAttrDaemon, func(nae *netlink.AttributeEncoder) error {
-			encodeDaemon(nae, d)
-			return nil
-		})
+func daemonAttr(d Daemon) func(*wire) {
+	return func(w *wire) {
+		w.nest(uapi.CmdAttrDaemon, func(w *wire) { encodeDaemon(w, d) })
 	}
 }
 
@@ -342,11 +369,15 @@ func (c *Client) Timeouts() (Timeouts, error) {
 
 // SetTimeouts sets the connection timeouts; a zero field is left unchanged.
 func (c *Client) SetTimeouts(t Timeouts) error {
-	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, func(ae *netlink.AttributeEncoder) {
-		ae.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
-		ae.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
-		ae.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
-	})
+	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, timeoutsAttrs(t))
+}
+
+func timeoutsAttrs(t Timeouts) func(*wire) {
+	return func(w *wire) {
+		w.u32(uapi.CmdAttrTimeoutTCP, t.TCP)
+		w.u32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
+		w.u32(uapi.CmdAttrTimeoutUDP, t.UDP)
+	}
 }
 
 // ZeroAll zeroes the counters of every service and destination.

@@ -16,7 +16,7 @@ import (
 // in network order; everything else is in host order. Addresses are sent as
 // the 16 bytes of the kernel's union nf_inet_addr, as libipvs does.
 
-func encodeAddr(ae *netlink.AttributeEncoder, typ uint16, a netip.Addr) {
+func encodeAddr(w *wire, typ uint16, a netip.Addr) {
 	var b [16]byte
 	if a.Is4() {
 		v4 := a.As4()
@@ -24,41 +24,36 @@ func encodeAddr(ae *netlink.AttributeEncoder, typ uint16, a netip.Addr) {
 	} else if a.IsValid() {
 		b = a.As16()
 	}
-	ae.Bytes(typ, b[:])
-}
-
-func encodeBE16(ae *netlink.AttributeEncoder, typ uint16, v uint16) {
-	ae.Bytes(typ, binary.BigEndian.AppendUint16(nil, v))
+	w.attr(typ, b[:])
 }
 
 // encodeServiceKey writes the attributes that identify a service.
-func encodeServiceKey(ae *netlink.AttributeEncoder, k ServiceKey) {
-	ae.Uint16(uapi.SvcAttrAF, uint16(k.Family))
+func encodeServiceKey(w *wire, k ServiceKey) {
+	w.u16(uapi.SvcAttrAF, uint16(k.Family))
 	if k.IsFWMark() {
-		ae.Uint32(uapi.SvcAttrFWMark, k.FWMark)
+		w.u32(uapi.SvcAttrFWMark, k.FWMark)
 		return
 	}
-	ae.Uint16(uapi.SvcAttrProtocol, uint16(k.Protocol))
-	encodeAddr(ae, uapi.SvcAttrAddr, k.Addr)
-	encodeBE16(ae, uapi.SvcAttrPort, k.Port)
+	w.u16(uapi.SvcAttrProtocol, uint16(k.Protocol))
+	encodeAddr(w, uapi.SvcAttrAddr, k.Addr)
+	w.be16(uapi.SvcAttrPort, k.Port)
 }
 
 // encodeService writes the full service, as NEW_SERVICE and SET_SERVICE need.
-func encodeService(ae *netlink.AttributeEncoder, s Service) {
-	encodeServiceKey(ae, s.ServiceKey)
-	ae.String(uapi.SvcAttrSchedName, s.Scheduler)
+func encodeService(w *wire, s Service) {
+	encodeServiceKey(w, s.ServiceKey)
+	w.str(uapi.SvcAttrSchedName, s.Scheduler)
 	if s.PE != "" {
-		ae.String(uapi.SvcAttrPEName, s.PE)
+		w.str(uapi.SvcAttrPEName, s.PE)
 	}
-	flags := make([]byte, 8)
-	nlenc.PutUint32(flags[0:4], uint32(s.Flags))
-	nlenc.PutUint32(flags[4:8], ^uint32(0)) // mask: replace every flag
-	ae.Bytes(uapi.SvcAttrFlags, flags)
-	ae.Uint32(uapi.SvcAttrTimeout, s.Timeout)
+	w.header(uapi.SvcAttrFlags, 8)
+	w.b = binary.NativeEndian.AppendUint32(w.b, uint32(s.Flags))
+	w.b = binary.NativeEndian.AppendUint32(w.b, ^uint32(0)) // mask: replace every flag
+	w.u32(uapi.SvcAttrTimeout, s.Timeout)
 	if s.Family == IPv6 {
-		ae.Uint32(uapi.SvcAttrNetmask, s.Netmask)
+		w.u32(uapi.SvcAttrNetmask, s.Netmask)
 	} else {
-		ae.Bytes(uapi.SvcAttrNetmask, binary.BigEndian.AppendUint32(nil, s.Netmask))
+		w.be32(uapi.SvcAttrNetmask, s.Netmask)
 	}
 }
 
@@ -70,44 +65,44 @@ func destFamily(k ServiceKey, d Destination) Family {
 }
 
 // encodeDestinationKey writes what DEL_DEST needs to find a destination.
-func encodeDestinationKey(ae *netlink.AttributeEncoder, k ServiceKey, d Destination) {
-	ae.Uint16(uapi.DestAttrAddrFamily, uint16(destFamily(k, d)))
-	encodeAddr(ae, uapi.DestAttrAddr, d.Addr)
-	encodeBE16(ae, uapi.DestAttrPort, d.Port)
+func encodeDestinationKey(w *wire, k ServiceKey, d Destination) {
+	w.u16(uapi.DestAttrAddrFamily, uint16(destFamily(k, d)))
+	encodeAddr(w, uapi.DestAttrAddr, d.Addr)
+	w.be16(uapi.DestAttrPort, d.Port)
 }
 
 // encodeDestination writes the full destination, as NEW_DEST and SET_DEST need.
-func encodeDestination(ae *netlink.AttributeEncoder, k ServiceKey, d Destination) {
-	encodeDestinationKey(ae, k, d)
-	ae.Uint32(uapi.DestAttrFwdMethod, uint32(d.ForwardMethod))
-	ae.Uint32(uapi.DestAttrWeight, d.Weight)
-	ae.Uint8(uapi.DestAttrTunType, uint8(d.TunnelType))
-	encodeBE16(ae, uapi.DestAttrTunPort, d.TunnelPort)
-	ae.Uint16(uapi.DestAttrTunFlags, uint16(d.TunnelFlags))
-	ae.Uint32(uapi.DestAttrUThresh, d.UpperThreshold)
-	ae.Uint32(uapi.DestAttrLThresh, d.LowerThreshold)
+func encodeDestination(w *wire, k ServiceKey, d Destination) {
+	encodeDestinationKey(w, k, d)
+	w.u32(uapi.DestAttrFwdMethod, uint32(d.ForwardMethod))
+	w.u32(uapi.DestAttrWeight, d.Weight)
+	w.u8(uapi.DestAttrTunType, uint8(d.TunnelType))
+	w.be16(uapi.DestAttrTunPort, d.TunnelPort)
+	w.u16(uapi.DestAttrTunFlags, uint16(d.TunnelFlags))
+	w.u32(uapi.DestAttrUThresh, d.UpperThreshold)
+	w.u32(uapi.DestAttrLThresh, d.LowerThreshold)
 }
 
-func encodeDaemon(ae *netlink.AttributeEncoder, d Daemon) {
-	ae.Uint32(uapi.DaemonAttrState, uint32(d.State))
-	ae.String(uapi.DaemonAttrMcastIfn, d.Interface)
-	ae.Uint32(uapi.DaemonAttrSyncID, d.SyncID)
+func encodeDaemon(w *wire, d Daemon) {
+	w.u32(uapi.DaemonAttrState, uint32(d.State))
+	w.str(uapi.DaemonAttrMcastIfn, d.Interface)
+	w.u32(uapi.DaemonAttrSyncID, d.SyncID)
 	if d.MaxLen != 0 {
-		ae.Uint16(uapi.DaemonAttrSyncMaxLen, d.MaxLen)
+		w.u16(uapi.DaemonAttrSyncMaxLen, d.MaxLen)
 	}
 	if d.Port != 0 {
-		ae.Uint16(uapi.DaemonAttrMcastPort, d.Port)
+		w.u16(uapi.DaemonAttrMcastPort, d.Port)
 	}
 	if d.TTL != 0 {
-		ae.Uint8(uapi.DaemonAttrMcastTTL, d.TTL)
+		w.u8(uapi.DaemonAttrMcastTTL, d.TTL)
 	}
 	switch {
 	case d.Group.Is4():
 		g := d.Group.As4()
-		ae.Bytes(uapi.DaemonAttrMcastGroup, g[:])
+		w.attr(uapi.DaemonAttrMcastGroup, g[:])
 	case d.Group.Is6():
 		g := d.Group.As16()
-		ae.Bytes(uapi.DaemonAttrMcastGroup6, g[:])
+		w.attr(uapi.DaemonAttrMcastGroup6, g[:])
 	}
 }
 

@@ -1,7 +1,7 @@
 package ipvs
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -24,7 +24,35 @@ type ProcService struct {
 	Port     uint16
 	FWMark   uint32
 	Sched    string
-	Dests    []DestinationEntry // Family, Addr, Port, ForwardMethod, Weight, Active, Inactive
+
+	destLines []byte // this service's destination lines, parsed on demand
+}
+
+// Destinations parses the service's destination lines: Family, Addr, Port,
+// ForwardMethod, Weight, ActiveConns and InactiveConns are set. Parsing
+// on demand keeps a listing's memory at the file's text plus one service.
+func (p *ProcService) Destinations() ([]DestinationEntry, error) {
+	var out []DestinationEntry
+	for rest := p.destLines; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		d, err := parseProcDest(string(line[len(procDestPrefix):]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// HasForwardMethod reports whether a destination line names the method, as
+// /proc spells it (Masq, Local, Tunnel, Route), without parsing the lines.
+func (p *ProcService) HasForwardMethod(name string) bool {
+	return bytes.Contains(p.destLines, []byte(" "+name+" "))
 }
 
 // Matches reports whether p is the listing of s, by identity and scheduler.
@@ -38,35 +66,53 @@ func (p *ProcService) Matches(s *ServiceEntry) bool {
 	return p.Protocol == s.Protocol && p.Addr == s.Addr && p.Port == s.Port
 }
 
-// ParseProcIPVS reads the text of /proc/net/ip_vs.
+const procDestPrefix = "  -> "
+
+// ParseProcIPVS reads the text of /proc/net/ip_vs. Service lines are parsed
+// at once, destination lines when asked for (ProcService.Destinations,
+// which reports a malformed line then).
 func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
 	var out []ProcService
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if n <= 3 {
-			continue // version and two title lines
+	destStart := -1
+	closeDests := func(end int) {
+		if destStart >= 0 {
+			out[len(out)-1].destLines = data[destStart:end]
+			destStart = -1
 		}
-		if rest, ok := strings.CutPrefix(line, "  -> "); ok {
+	}
+	for n, off := 1, 0; off < len(data); n++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += off
+		}
+		line := data[off:end]
+		switch {
+		case n <= 3: // version and two title lines
+		case bytes.HasPrefix(line, []byte(procDestPrefix)):
 			if len(out) == 0 {
 				return nil, fmt.Errorf("ip_vs line %d: destination before any service", n)
 			}
-			d, err := parseProcDest(rest)
+			if destStart < 0 {
+				destStart = off
+			}
+		default:
+			closeDests(off - 1)
+			s, err := parseProcService(string(line))
 			if err != nil {
 				return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
 			}
-			last := &out[len(out)-1]
-			last.Dests = append(last.Dests, d)
-			continue
+			out = append(out, s)
 		}
-		s, err := parseProcService(line)
-		if err != nil {
-			return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
-		}
-		out = append(out, s)
+		off = end + 1
 	}
-	return out, sc.Err()
+	closeDests(len(data))
+	return out, nil
 }
 
 func parseProcService(line string) (ProcService, error) {

@@ -29,18 +29,34 @@ func TestParseProcIPVS(t *testing.T) {
 		}
 		return DestinationEntry{Destination: Destination{Family: fam, Addr: a(addr), Port: port, ForwardMethod: fwd, Weight: w}, ActiveConns: act, InactiveConns: inact}
 	}
-	want := []ProcService{
-		{Protocol: SCTP, Addr: a("192.0.2.3"), Port: 9, Sched: "wlc"},
-		{Protocol: UDP, Addr: a("192.0.2.2"), Port: 53, Sched: "sh"},
-		{Protocol: TCP, Addr: a("2001:db8::1"), Port: 443, Sched: "wlc", Dests: []DestinationEntry{
-			d("198.51.100.7", 443, Tunnel, 1, 0, 0), d("2001:db8::9", 443, Masquerade, 1, 0, 0)}},
-		{Protocol: TCP, Addr: a("192.0.2.1"), Port: 80, Sched: "rr", Dests: []DestinationEntry{
-			d("2001:db8::5", 80, Tunnel, 1, 0, 0), d("198.51.100.2", 80, Tunnel, 1, 0, 0), d("198.51.100.1", 8080, Masquerade, 3, 7, 12)}},
-		{FWMark: 3000000000, Sched: "wlc"},
-		{FWMark: 5, Sched: "mh", Dests: []DestinationEntry{d("198.51.100.3", 0, Route, 2147483647, 0, 0)}},
+	type parsed struct {
+		ProcService
+		Dests []DestinationEntry
 	}
-	if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y })); diff != "" {
+	want := []parsed{
+		{ProcService{Protocol: SCTP, Addr: a("192.0.2.3"), Port: 9, Sched: "wlc"}, nil},
+		{ProcService{Protocol: UDP, Addr: a("192.0.2.2"), Port: 53, Sched: "sh"}, nil},
+		{ProcService{Protocol: TCP, Addr: a("2001:db8::1"), Port: 443, Sched: "wlc"}, []DestinationEntry{
+			d("198.51.100.7", 443, Tunnel, 1, 0, 0), d("2001:db8::9", 443, Masquerade, 1, 0, 0)}},
+		{ProcService{Protocol: TCP, Addr: a("192.0.2.1"), Port: 80, Sched: "rr"}, []DestinationEntry{
+			d("2001:db8::5", 80, Tunnel, 1, 0, 0), d("198.51.100.2", 80, Tunnel, 1, 0, 0), d("198.51.100.1", 8080, Masquerade, 3, 7, 12)}},
+		{ProcService{FWMark: 3000000000, Sched: "wlc"}, nil},
+		{ProcService{FWMark: 5, Sched: "mh"}, []DestinationEntry{d("198.51.100.3", 0, Route, 2147483647, 0, 0)}},
+	}
+	var gotParsed []parsed
+	for _, p := range got {
+		dests, err := p.Destinations()
+		if err != nil {
+			t.Fatalf("Destinations: %v", err)
+		}
+		p.destLines = nil
+		gotParsed = append(gotParsed, parsed{p, dests})
+	}
+	if diff := cmp.Diff(want, gotParsed, cmp.Comparer(func(x, y netip.Addr) bool { return x == y }), cmp.AllowUnexported(ProcService{})); diff != "" {
 		t.Errorf("ParseProcIPVS (-want +got):\n%s", diff)
+	}
+	if !got[3].HasForwardMethod("Tunnel") || got[5].HasForwardMethod("Tunnel") || !got[5].HasForwardMethod("Route") {
+		t.Errorf("HasForwardMethod misreads the destination lines")
 	}
 	fwm6 := ServiceEntry{Service: Service{ServiceKey: ServiceKey{Family: IPv6, FWMark: 3000000000}, Scheduler: "wlc"}}
 	if !got[4].Matches(&fwm6) || got[3].Matches(&fwm6) {
@@ -57,14 +73,25 @@ func TestParseProcIPVSRejectsGarbage(t *testing.T) {
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Warp    3      0          0\n",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    -3      0          0\n",
 	} {
-		if _, err := ParseProcIPVS(strings.NewReader(header + body)); err == nil {
-			t.Errorf("ParseProcIPVS(%q) succeeded", body)
+		if err := parseAll(header + body); err == nil {
+			t.Errorf("ParseProcIPVS(%q) and Destinations succeeded", body)
 		}
 	}
+}
+
+// parseAll parses the services and every destination line.
+func parseAll(text string) error {
+	svcs, err := ParseProcIPVS(strings.NewReader(text))
+	for i := range svcs {
+		if err == nil {
+			_, err = svcs[i].Destinations()
+		}
+	}
+	return err
 }
 
 func FuzzParseProcIPVS(f *testing.F) {
 	data, _ := os.ReadFile("testdata/proc-net-ip_vs.txt")
 	f.Add(data)
-	f.Fuzz(func(t *testing.T, b []byte) { ParseProcIPVS(strings.NewReader(string(b))) })
+	f.Fuzz(func(t *testing.T, b []byte) { parseAll(string(b)) })
 }

@@ -25,7 +25,8 @@ import (
 type harness struct {
 	t         *testing.T
 	k         *ipvstest.Kernel
-	noIPVS    bool // dialing fails as without the ip_vs module
+	noIPVS    bool   // dialing fails as without the ip_vs module
+	procIPVS  string // the text of /proc/net/ip_vs; empty: unreadable
 	modprobes int
 }
 
@@ -49,7 +50,12 @@ func (h *harness) run(stdin string, argv ...string) result {
 		return ipvs.NewFromConn(h.k.NetlinkConn())
 	}
 	e.modprobe = func(io.Writer) error { h.modprobes++; return errors.New("modprobe: not in tests") }
-	e.procIPVS = func() (io.ReadCloser, error) { return nil, os.ErrNotExist } // netlink for everything
+	e.procIPVS = func() (io.ReadCloser, error) {
+		if h.procIPVS == "" {
+			return nil, os.ErrNotExist // netlink for everything
+		}
+		return io.NopCloser(strings.NewReader(h.procIPVS)), nil
+	}
 	e.procConn = func() (io.ReadCloser, error) { return nil, os.ErrNotExist }
 	e.names = &systemNames{SystemResolver: compat.SystemResolver{HostsPath: "testdata/hosts", ServicesPath: "testdata/services"}}
 	status := run(e, argv)
@@ -278,3 +284,40 @@ func TestLvsadmNameAndVersion(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// The default listing takes destinations from /proc/net/ip_vs when it
+// matches the service dump, and from netlink otherwise. Here /proc claims
+// other weights than the kernel, to show which source was used.
+func TestListDestinationSource(t *testing.T) {
+	h := newHarness(t)
+	h.ipvsadm("-A -t 192.0.2.1:80 -s rr")
+	h.ipvsadm("-a -t 192.0.2.1:80 -r 198.51.100.1 -m -w 1")
+	h.ipvsadm("-A -t 192.0.2.2:80 -s rr")
+	h.ipvsadm("-a -t 192.0.2.2:80 -r 198.51.100.2 -i -w 1")
+	header := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
+	// The fake lists services newest first, as /proc must too.
+	proc := header +
+		"TCP  C0000202:0050 rr  \n  -> C6336402:0050      Tunnel  7      0          0         \n" +
+		"TCP  C0000201:0050 rr  \n  -> C6336401:0050      Masq    9      3          4         \n"
+	weights := func() string {
+		var w []string
+		for _, l := range strings.Split(h.ipvsadm("-Ln").stdout, "\n") {
+			if f := strings.Fields(l); len(f) == 6 && f[0] == "->" && f[1] != "RemoteAddress:Port" {
+				w = append(w, f[3])
+			}
+		}
+		return strings.Join(w, " ")
+	}
+	h.procIPVS = proc
+	if got := weights(); got != "9 1" {
+		t.Errorf("matching /proc: weights %q, want \"9 1\" (/proc for Masq, netlink for the tunnel service)", got)
+	}
+	h.procIPVS = header + "TCP  C0000201:0050 rr  \n  -> C6336401:0050      Masq    9      3          4         \n"
+	if got := weights(); got != "1 1" {
+		t.Errorf("/proc missing a service: weights %q, want \"1 1\" from netlink", got)
+	}
+	h.procIPVS = strings.Replace(proc, "Masq    9", "Masq    x", 1)
+	if got := weights(); got != "1 1" {
+		t.Errorf("malformed /proc line: weights %q, want \"1 1\" from netlink", got)
+	}
+}

@@ -272,9 +272,9 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	for i := range svcs {
 		tables[i].Service = svcs[i]
 	}
-	var known map[ipvs.ServiceKey]bool // services whose destinations are already in tables
+	var fromProc map[ipvs.ServiceKey]*ipvs.ProcService
 	if rules || !(o.Stats || o.Rate || o.Thresholds || o.PersistentConn || o.TunInfo) {
-		known = e.destsFromProc(tables)
+		fromProc = e.procServices(tables)
 	}
 	if !o.NoSort {
 		format.SortServices(tables)
@@ -283,23 +283,24 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 		format.Title(e.stdout, o)
 	}
 	for _, t := range tables {
-		if out := e.printTable(t, o, rules, inv.Numeric(), known[t.Service.ServiceKey]); out.status != 0 {
+		if out := e.printTable(t, o, rules, inv.Numeric(), fromProc[t.Service.ServiceKey]); out.status != 0 {
 			return out
 		}
 	}
 	return done(0)
 }
 
-// destsFromProc fills in destinations from /proc/net/ip_vs, for tables in
-// kernel order, and reports which tables it completed; nil when /proc does
-// not match the service dump.
-func (e *env) destsFromProc(tables []format.Table) map[ipvs.ServiceKey]bool {
+// procServices reads /proc/net/ip_vs for tables (in kernel order) and maps
+// each service to its entry there; nil when /proc does not match the
+// service dump. Services with tunnel destinations are left out: their
+// tunnel settings come from netlink.
+func (e *env) procServices(tables []format.Table) map[ipvs.ServiceKey]*ipvs.ProcService {
 	f, err := e.procIPVS()
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	procs, err := ipvs.ParseProcIPVS(f)
+	f.Close()
 	if err != nil || len(procs) != len(tables) {
 		return nil
 	}
@@ -308,34 +309,27 @@ func (e *env) destsFromProc(tables []format.Table) map[ipvs.ServiceKey]bool {
 			return nil
 		}
 	}
-	known := make(map[ipvs.ServiceKey]bool, len(tables))
+	byKey := make(map[ipvs.ServiceKey]*ipvs.ProcService, len(procs))
 	for i := range procs {
-		if hasTunnel(procs[i].Dests) {
-			continue // tunnel settings come from netlink
-		}
-		tables[i].Dests = procs[i].Dests
-		known[tables[i].Service.ServiceKey] = true
-	}
-	return known
-}
-
-func hasTunnel(dests []ipvs.DestinationEntry) bool {
-	for _, d := range dests {
-		if d.ForwardMethod == ipvs.Tunnel {
-			return true
+		if !procs[i].HasForwardMethod("Tunnel") {
+			byKey[tables[i].Service.ServiceKey] = &procs[i]
 		}
 	}
-	return false
+	return byKey
 }
 
 func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
-	return e.printTable(format.Table{Service: se}, o, false, o.Numeric, false)
+	return e.printTable(format.Table{Service: se}, o, false, o.Numeric, nil)
 }
 
-// printTable prints one service, first fetching its destinations over
-// netlink unless haveDests says they are already in t.
-func (e *env) printTable(t format.Table, o format.Options, rules, numeric, haveDests bool) outcome {
-	if !haveDests {
+// printTable prints one service with its destinations, taken from proc when
+// given (and well-formed), otherwise from the kernel over netlink.
+func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool, proc *ipvs.ProcService) outcome {
+	var err error
+	if proc != nil {
+		t.Dests, err = proc.Destinations()
+	}
+	if proc == nil || err != nil {
 		dests, err := e.client.Destinations(t.Service.ServiceKey)
 		if err != nil {
 			e.errorln(kernelMessage(ipvs.OpDestinations, err))
