@@ -3,6 +3,7 @@ package compat
 import (
 	"math"
 	"net/netip"
+	"strings"
 )
 
 // The C library conversions ipvsadm relies on, with glibc's semantics
@@ -258,6 +259,11 @@ func inetPton6(s string) (netip.Addr, bool) {
 			digits, value = 0, 0
 			continue
 		}
+		if c == '.' && tp == 0 && gap < 0 {
+			// No group yet: even a valid IPv4 tail could not fill
+			// the address, so skip reading it.
+			return netip.Addr{}, false
+		}
 		if c == '.' && tp+4 <= len(out) {
 			if v4, ok := inetPton4(s[token:]); ok {
 				copy(out[tp:], v4[:])
@@ -300,6 +306,23 @@ func cString(s string) string {
 		}
 	}
 	return s
+}
+
+// cStrings is cString of every word. It returns words itself when no word
+// has a NUL, so the usual command line is not copied; callers only read it.
+func cStrings(words []string) []string {
+	for i, w := range words {
+		if strings.IndexByte(w, 0) < 0 {
+			continue
+		}
+		cut := make([]string, len(words))
+		copy(cut, words[:i])
+		for j := i; j < len(words); j++ {
+			cut[j] = cString(words[j])
+		}
+		return cut
+	}
+	return words
 }
 
 // truncate keeps at most n bytes, as strncpy into a fixed buffer does.

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/lvsadm/lvsadm/ipvs"
@@ -46,19 +47,15 @@ func Parse(prog string, args []string, res Resolver) (*Invocation, error) {
 //
 // Parse keeps no state between calls, so restore calls it once per line.
 func (p Parser) Parse(prog string, args []string) (*Invocation, error) {
-	words := make([]string, len(args))
-	for i, a := range args {
-		words[i] = cString(a)
-	}
 	inv := &Invocation{
 		Service: ipvs.Service{Netmask: 0xffffffff},
 		Dest:    ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
 	}
-	if len(words) == 0 {
+	if len(args) == 0 {
 		inv.Command = List
 		return inv, nil
 	}
-	st := &parseState{inv: inv, res: p.Resolver, scan: newScanner(words, p.PosixlyCorrect)}
+	st := &parseState{inv: inv, res: p.Resolver, scan: scanner{words: cStrings(args), posixlyCorrect: p.PosixlyCorrect}}
 	if err := st.parseOptions(prog); err != nil {
 		return nil, err
 	}
@@ -74,7 +71,7 @@ func (p Parser) Parse(prog string, args []string) (*Invocation, error) {
 type parseState struct {
 	inv        *Invocation
 	res        Resolver
-	scan       *scanner
+	scan       scanner
 	schedFlags string // the -b argument, applied once the scheduler is known
 }
 
@@ -491,13 +488,14 @@ func parseSchedFlags(scheduler, list string) (ipvs.ServiceFlags, error) {
 		scheduler = defaultScheduler
 	}
 	var flags ipvs.ServiceFlags
-	items := strings.FieldsFunc(list, func(r rune) bool { return r == ',' })
-	if len(items) == 0 {
-		// ipvsadm dereferences a null pointer here and dies with
-		// SIGSEGV; reject the value instead.
-		return 0, failf("invalid scheduler flag `%s'", list)
-	}
-	for _, item := range items {
+	items := 0
+	for rest := list; rest != ""; {
+		item, after, _ := strings.Cut(rest, ",")
+		rest = after
+		if item == "" {
+			continue
+		}
+		items++
 		var flag ipvs.ServiceFlags
 		only := ""
 		switch item {
@@ -523,13 +521,19 @@ func parseSchedFlags(scheduler, list string) (ipvs.ServiceFlags, error) {
 		}
 		flags |= flag
 	}
+	if items == 0 {
+		// ipvsadm dereferences a null pointer here and dies with
+		// SIGSEGV; reject the value instead.
+		return 0, failf("invalid scheduler flag `%s'", list)
+	}
 	return flags, nil
 }
 
 // commandOptions is ipvsadm's commands_v_options table: one character per
 // option, in the bit order of Options: '+' required, 'x' illegal, '1' at
-// most one of the '1' options, '.' optional.
-var commandOptions = map[Command]string{
+// most one of the '1' options, '.' optional. Commands without a row (Help,
+// Version) are not checked.
+var commandOptions = [Version + 1]string{
 	AddService:    "xx+...xxxxxxxxxxxxxxx...xxxxxxxxxx",
 	EditService:   "xx+...xxxxxxxxxxxxxxx...xxxxxxxxxx",
 	DeleteService: "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -547,38 +551,84 @@ var commandOptions = map[Command]string{
 }
 
 // tunnelOptions are the options checked against the tunnel type, and the
-// rules per type in the same order.
+// rules per type in the same order (types without a row are not checked).
 var (
 	tunnelOptionColumns = [4]Options{OptTunPort, OptTunNoCsum, OptTunCsum, OptTunRemCsum}
-	tunnelOptions       = map[ipvs.TunnelType]string{
+	tunnelOptions       = [ipvs.TunnelGRE + 1]string{
 		ipvs.TunnelIPIP: "xxxx",
 		ipvs.TunnelGUE:  "+111",
 		ipvs.TunnelGRE:  "x11x",
 	}
 )
 
+func commandColumn(i int) Options { return 1 << i }
+
+func tunnelColumn(i int) Options { return tunnelOptionColumns[i] }
+
+// optionRules is a row of those tables as bit masks, so that the common
+// case, a command line that breaks no rule, costs a few bit operations.
+type optionRules struct {
+	required, illegal, exclusive Options
+}
+
+func compileRules(rules string, columns func(i int) Options) optionRules {
+	var r optionRules
+	for i := 0; i < len(rules); i++ {
+		switch rules[i] {
+		case '+':
+			r.required |= columns(i)
+		case 'x':
+			r.illegal |= columns(i)
+		case '1':
+			r.exclusive |= columns(i)
+		}
+	}
+	return r
+}
+
+// Read-only once built.
+var (
+	commandRules = func() (rules [len(commandOptions)]optionRules) {
+		for cmd, row := range commandOptions {
+			rules[cmd] = compileRules(row, commandColumn)
+		}
+		return rules
+	}()
+	tunnelRules = func() (rules [len(tunnelOptions)]optionRules) {
+		for t, row := range tunnelOptions {
+			rules[t] = compileRules(row, tunnelColumn)
+		}
+		return rules
+	}()
+)
+
+// brokenBy reports whether checkTable finds a problem with given.
+func (r optionRules) brokenBy(given Options) bool {
+	return given&r.illegal != 0 || r.required&^given != 0 || bits.OnesCount64(uint64(given&r.exclusive)) > 1
+}
+
 // checkTable is ipvsadm's generic_opt_check and tunnel_opt_check: walk the
-// columns in order and report the first problem.
+// columns in order and report the first problem. It only runs when
+// brokenBy says there is one, since finding it builds messages.
 func checkTable(rules string, columns func(i int) Options, given Options, what string) error {
 	first := ""
 	for i := 0; i < len(rules); i++ {
 		o := columns(i)
-		name := optionName(o)
 		if given&o == 0 {
 			if rules[i] == '+' {
-				return failf("You need to supply the '%s' option for the %s", name, what)
+				return failf("You need to supply the '%s' option for the %s", optionName(o), what)
 			}
 			continue
 		}
 		switch rules[i] {
 		case 'x':
-			return failf("Illegal '%s' option with the %s", name, what)
+			return failf("Illegal '%s' option with the %s", optionName(o), what)
 		case '1':
 			if first == "" {
-				first = name
+				first = optionName(o)
 				continue
 			}
-			return failf("The option '%s' conflicts with the '%s' option in the %s", name, first, what)
+			return failf("The option '%s' conflicts with the '%s' option in the %s", optionName(o), first, what)
 		}
 	}
 	return nil
@@ -589,9 +639,11 @@ func (st *parseState) check() error {
 	inv := st.inv
 	svc := &inv.Service
 	dest := &inv.Dest
-	if err := checkTable(commandOptions[inv.Command], func(i int) Options { return 1 << i }, inv.Options,
-		fmt.Sprintf("'%s' command", inv.Command)); err != nil {
-		return err
+	if int(inv.Command) < len(commandRules) && commandRules[inv.Command].brokenBy(inv.Options) {
+		if err := checkTable(commandOptions[inv.Command], commandColumn, inv.Options,
+			fmt.Sprintf("'%s' command", inv.Command)); err != nil {
+			return err
+		}
 	}
 
 	if inv.Command == AddService || inv.Command == EditService {
@@ -621,9 +673,11 @@ func (st *parseState) check() error {
 		if inv.Options&(OptTunType|OptTunPort|OptTunNoCsum|OptTunCsum|OptTunRemCsum) != 0 && method != ipvs.Tunnel {
 			return failf("Tunnel options conflict with forward method")
 		}
-		if err := checkTable(tunnelOptions[dest.TunnelType], func(i int) Options { return tunnelOptionColumns[i] },
-			inv.Options, fmt.Sprintf("'%s' tunnel type", dest.TunnelType)); err != nil {
-			return err
+		if int(dest.TunnelType) < len(tunnelRules) && tunnelRules[dest.TunnelType].brokenBy(inv.Options) {
+			if err := checkTable(tunnelOptions[dest.TunnelType], tunnelColumn, inv.Options,
+				fmt.Sprintf("'%s' tunnel type", dest.TunnelType)); err != nil {
+				return err
+			}
 		}
 	}
 

@@ -143,20 +143,32 @@ var optionTable = [...]optionSpec{
 	{"tun-remcsum", 0, noArgument, idTunRemCsum},
 }
 
-func findLong(name string) *optionSpec {
-	for i := range optionTable {
-		if optionTable[i].long == name {
-			return &optionTable[i]
+// longOptions maps a long option name to the first entry of optionTable
+// that has it. Read-only once built.
+var longOptions = func() map[string]*optionSpec {
+	index := make(map[string]*optionSpec, len(optionTable))
+	for i := len(optionTable) - 1; i >= 0; i-- {
+		index[optionTable[i].long] = &optionTable[i]
+	}
+	return index
+}()
+
+func findLong(name string) *optionSpec { return longOptions[name] }
+
+// shortOptions maps a short option letter to 1 + the index of the first
+// entry of optionTable that has it (0: none). Read-only once built.
+var shortOptions = func() (index [256]uint8) {
+	for i := len(optionTable) - 1; i >= 0; i-- {
+		if c := optionTable[i].short; c != 0 {
+			index[c] = uint8(i + 1)
 		}
 	}
-	return nil
-}
+	return index
+}()
 
 func findShort(c byte) *optionSpec {
-	for i := range optionTable {
-		if optionTable[i].short != 0 && optionTable[i].short == c {
-			return &optionTable[i]
-		}
+	if i := shortOptions[c]; i != 0 {
+		return &optionTable[i-1]
 	}
 	return nil
 }
@@ -199,17 +211,16 @@ func (s scanStatus) message() string {
 //   - popt replaces "!#:+" in an argument by the next word that does not
 //     start with '-', which is then skipped as a positional.
 type scanner struct {
-	words          []string
-	next           int
-	cluster        string // unread rest of a short-option cluster
-	rest           bool   // "--" seen: everything else is positional
+	words []string
+	next  int
+	// The unread rest of a short-option cluster is words[next-1][cluster:],
+	// none when cluster is 0. An offset, not a string, so that stepping
+	// through a cluster stores no pointer.
+	cluster        int
+	rest           bool // "--" seen: everything else is positional
 	posixlyCorrect bool
 	leftovers      []string
-	taken          []bool // words consumed by "!#:+"
-}
-
-func newScanner(words []string, posixlyCorrect bool) *scanner {
-	return &scanner{words: words, posixlyCorrect: posixlyCorrect, taken: make([]bool, len(words))}
+	taken          []bool // words consumed by "!#:+"; nil until one is
 }
 
 // badWord is what poptBadOption reports: the word read last.
@@ -223,13 +234,14 @@ func (s *scanner) badWord() string {
 // step returns the next option and its argument (hasArg false when an
 // optional argument is absent).
 func (s *scanner) step() (spec *optionSpec, arg string, hasArg bool, status scanStatus) {
-	var longArg *string
+	var longArg string
+	hasLongArg := false
 	for spec == nil {
-		if s.cluster == "" {
+		if s.cluster == 0 {
 			if s.next == len(s.words) {
 				return nil, "", false, scanEnd
 			}
-			if s.taken[s.next] {
+			if s.taken != nil && s.taken[s.next] {
 				s.next++
 				continue
 			}
@@ -249,8 +261,7 @@ func (s *scanner) step() (spec *optionSpec, arg string, hasArg bool, status scan
 			if word[1] == '-' {
 				name := word[2:]
 				if eq := strings.IndexByte(name, '='); eq >= 0 {
-					value := name[eq+1:]
-					longArg = &value
+					longArg, hasLongArg = name[eq+1:], true
 					name = name[:eq]
 				}
 				if spec = findLong(name); spec == nil {
@@ -260,27 +271,30 @@ func (s *scanner) step() (spec *optionSpec, arg string, hasArg bool, status scan
 			}
 			// A single dash never selects a long option here (no entry
 			// of the table allows it), so the word is a cluster.
-			s.cluster = word[1:]
+			s.cluster = 1
 		}
-		c := s.cluster[0]
-		s.cluster = s.cluster[1:]
+		cluster := s.words[s.next-1]
+		c := cluster[s.cluster]
+		if s.cluster++; s.cluster == len(cluster) {
+			s.cluster = 0
+		}
 		if spec = findShort(c); spec == nil {
 			return nil, "", false, scanBadOption
 		}
 	}
 
 	if spec.arg == noArgument {
-		if longArg != nil || strings.HasPrefix(s.cluster, "=") {
+		if hasLongArg || s.cluster != 0 && s.words[s.next-1][s.cluster] == '=' {
 			return nil, "", false, scanUnwantedArgument
 		}
 		return spec, "", false, scanOption
 	}
 	switch {
-	case longArg != nil:
-		return spec, s.expand(*longArg), true, scanOption
-	case s.cluster != "":
-		value := strings.TrimPrefix(s.cluster, "=")
-		s.cluster = ""
+	case hasLongArg:
+		return spec, s.expand(longArg), true, scanOption
+	case s.cluster != 0:
+		value := strings.TrimPrefix(s.words[s.next-1][s.cluster:], "=")
+		s.cluster = 0
 		return spec, s.expand(value), true, scanOption
 	case s.next == len(s.words):
 		if spec.arg == optionalArgument {
@@ -300,7 +314,7 @@ func (s *scanner) step() (spec *optionSpec, arg string, hasArg bool, status scan
 // expand performs popt's "!#:+" substitution on an option argument.
 func (s *scanner) expand(value string) string {
 	const marker = "!#:+"
-	if !strings.Contains(value, marker) {
+	if strings.IndexByte(value, marker[0]) < 0 || !strings.Contains(value, marker) {
 		return value
 	}
 	var b strings.Builder
@@ -325,6 +339,9 @@ func (s *scanner) expand(value string) string {
 // word that does not start with '-'. When later words exist but all start
 // with '-', popt loops forever; we leave the marker unexpanded instead.
 func (s *scanner) takeNextPlainWord() *string {
+	if s.taken == nil {
+		s.taken = make([]bool, len(s.words))
+	}
 	for i := s.next; i < len(s.words); i++ {
 		if s.taken[i] || strings.HasPrefix(s.words[i], "-") {
 			continue

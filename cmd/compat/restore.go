@@ -1,9 +1,10 @@
 package compat
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"io"
+	"strings"
 )
 
 // restoreTokenMax is the longest word ipvsadm -R reads; longer ones are
@@ -13,34 +14,51 @@ const restoreTokenMax = 4096
 // RestoreScanner splits ipvsadm -R input into command lines exactly as
 // ipvsadm 1.31 reads them:
 //   - words are separated by space, TAB, CR and LF; LF ends a line;
+//   - words longer than 4096 bytes are split into 4096-byte pieces, and
+//     each piece ends at its first NUL, as a C string does;
 //   - a word equal to "ipvsadm" is dropped wherever it appears;
 //   - lines without words are skipped, and there are no comments;
-//   - the last line counts without a final LF, unless it ends in blanks:
-//     then it is dropped.
+//   - the last line counts without a final LF, unless it ends in two or
+//     more blanks: then it is dropped.
 //
 // Pass each line to Parse. A line that is -R again is not run; ipvsadm
 // prints TryHelp for it and stops.
 type RestoreScanner struct {
-	r    *bufio.Reader
-	args []string
-	err  error
-	done bool
+	r io.Reader
+	// buf[:partial] holds the bytes read after the last LF so far.
+	buf     []byte
+	partial int
+	// text holds whole lines, each ending in LF (or, at the end of the
+	// input, the unterminated last line); lines before pos are done.
+	text  string
+	pos   int
+	atEnd bool // the reader reported the end of the input or an error
+	done  bool
+	err   error
+	args  []string
+	// spare is where the words of the next lines go; see split.
+	spare      []string
+	emptyReads int // consecutive reads that returned nothing
 }
+
+// restoreReadSize is how much is read at once; the words of many lines
+// share one string of about that size.
+const restoreReadSize = 64 << 10
 
 // NewRestoreScanner reads commands from r.
 func NewRestoreScanner(r io.Reader) *RestoreScanner {
-	return &RestoreScanner{r: bufio.NewReader(r)}
+	return &RestoreScanner{r: r}
 }
 
 // Scan advances to the next command line; false at the end of the input.
 func (s *RestoreScanner) Scan() bool {
 	for !s.done {
-		words, ok := s.readLine()
-		if !ok {
+		line, last, ok := s.nextLine()
+		if !ok || last && trailingRestoreBlanks(line) >= 2 {
 			s.done = true
 			break
 		}
-		if len(words) > 0 {
+		if words := s.split(line); len(words) > 0 {
 			s.args = words
 			return true
 		}
@@ -50,77 +68,111 @@ func (s *RestoreScanner) Scan() bool {
 }
 
 // Args returns the words of the current line (without a program name).
+// Later calls to Scan leave them intact, so they may be kept.
 func (s *RestoreScanner) Args() []string { return s.args }
 
 // Err returns the first read error other than io.EOF.
 func (s *RestoreScanner) Err() error { return s.err }
 
-func isRestoreBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+// restoreBlanks are the bytes that separate words.
+var restoreBlanks = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
 
-func (s *RestoreScanner) readByte() (byte, bool) {
-	c, err := s.r.ReadByte()
-	if err != nil {
-		if !errors.Is(err, io.EOF) && s.err == nil {
-			s.err = err
-		}
-		return 0, false
+// trailingRestoreBlanks counts the blanks that end line.
+func trailingRestoreBlanks(line string) int {
+	n := 0
+	for n < len(line) && restoreBlanks[line[len(line)-1-n]] {
+		n++
 	}
-	return c, true
+	return n
 }
 
-// readLine is ipvsadm's config_stream_read. ok is false when ipvsadm's
-// reader returns nothing, which ends the restore.
-func (s *RestoreScanner) readLine() (words []string, ok bool) {
-	words = []string{}
-	for {
-		c, more := s.readByte()
-		if !more {
-			// End of input right after a word (or at the start).
-			return words, len(words) > 0
+// split returns the words of line (which has no LF). They live in s.spare,
+// which is only ever appended to, and the result's capacity ends with its
+// last word, so neither later lines nor the caller's appends overwrite it.
+func (s *RestoreScanner) split(line string) []string {
+	const minSpare = 64
+	if cap(s.spare)-len(s.spare) < minSpare {
+		s.spare = make([]string, 0, 1024)
+	}
+	first := len(s.spare)
+	hasNUL := strings.IndexByte(line, 0) >= 0
+	for i := 0; ; {
+		for i < len(line) && restoreBlanks[line[i]] {
+			i++
 		}
-		if isRestoreBlank(c) {
-			// Skip blanks up to the next word or the end of the line;
-			// reaching the end of input here discards the line.
-			for c != '\n' {
-				if c, more = s.readByte(); !more {
-					return nil, false
-				}
-				if !isRestoreBlank(c) {
-					_ = s.r.UnreadByte()
-					break
-				}
-			}
-			if c == '\n' {
-				return words, true
-			}
-			continue
+		if i == len(line) {
+			break
 		}
-		word := []byte{c}
-		for len(word) < restoreTokenMax {
-			if c, more = s.readByte(); !more {
-				break
-			}
-			if isRestoreBlank(c) {
-				_ = s.r.UnreadByte()
-				break
-			}
-			word = append(word, c)
+		start := i
+		for i < len(line) && !restoreBlanks[line[i]] && i-start < restoreTokenMax {
+			i++
 		}
-		// One blank after the word is consumed with it; an LF ends the
-		// line there.
-		endOfLine := false
-		if c, more = s.readByte(); more {
-			if isRestoreBlank(c) {
-				endOfLine = c == '\n'
-			} else {
-				_ = s.r.UnreadByte()
-			}
+		w := line[start:i]
+		if hasNUL {
+			w = cString(w)
 		}
-		if w := cString(string(word)); w != "ipvsadm" {
-			words = append(words, w)
-		}
-		if endOfLine {
-			return words, true
+		if w != "ipvsadm" {
+			// A line of more words than minSpare may move s.spare;
+			// earlier lines keep the old array, untouched.
+			s.spare = append(s.spare, w)
 		}
 	}
+	return s.spare[first:len(s.spare):len(s.spare)]
+}
+
+// nextLine returns the next line without its LF; last is true for an
+// unterminated last line, and ok is false once nothing is left.
+func (s *RestoreScanner) nextLine() (line string, last, ok bool) {
+	for s.pos == len(s.text) {
+		if s.atEnd && s.partial == 0 {
+			return "", false, false
+		}
+		s.fill()
+	}
+	rest := s.text[s.pos:]
+	if k := strings.IndexByte(rest, '\n'); k >= 0 {
+		s.pos += k + 1
+		return rest[:k], false, true
+	}
+	s.pos = len(s.text)
+	return rest, true, true
+}
+
+// fill reads until it has at least one whole line, or to the end of the
+// input, and moves what it has into s.text: one string for all of it, so
+// a word costs no allocation of its own.
+func (s *RestoreScanner) fill() {
+	for !s.atEnd {
+		if s.partial == len(s.buf) {
+			grown := make([]byte, max(restoreReadSize, 2*len(s.buf)))
+			copy(grown, s.buf[:s.partial])
+			s.buf = grown
+		}
+		n, err := s.r.Read(s.buf[s.partial:])
+		n = max(0, min(n, len(s.buf)-s.partial))
+		s.emptyReads++
+		if n > 0 {
+			s.emptyReads = 0
+		}
+		if err == nil && s.emptyReads >= 100 {
+			err = io.ErrNoProgress // as bufio.Reader gives up
+		}
+		if err != nil {
+			s.atEnd = true
+			if !errors.Is(err, io.EOF) {
+				s.err = err
+			}
+		}
+		fresh := s.buf[s.partial : s.partial+n]
+		s.partial += n
+		if k := bytes.LastIndexByte(fresh, '\n'); k >= 0 {
+			whole := s.partial - n + k + 1
+			s.text, s.pos = string(s.buf[:whole]), 0
+			s.partial = copy(s.buf, s.buf[whole:s.partial])
+			return
+		}
+	}
+	// The unterminated last line.
+	s.text, s.pos = string(s.buf[:s.partial]), 0
+	s.partial = 0
 }
