@@ -120,7 +120,9 @@ func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, nil) }
 // assume they were applied or not.
 func (b *Batch) Send() (results []error, err error) {
 	reqs, buf := b.reqs, b.buf
-	b.reqs, b.buf = nil, nil
+	// The batch is empty again; its memory is reused by the next requests
+	// once this Send is done with it.
+	defer func() { b.reqs, b.buf = reqs[:0], buf[:0] }()
 	results = make([]error, len(reqs))
 	if len(reqs) == 0 {
 		return results, nil

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"runtime/debug"
+
 	"github.com/lvsadm/lvsadm/cmd/compat"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -51,8 +53,13 @@ func (e *env) restore(prog string) outcome {
 		}
 		pending = pending[:0]
 	}
+	// Restores are allocation-heavy and short-lived: trade memory for less
+	// collector work while they run.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	parser := e.parser()
+	inv := new(compat.Invocation) // reused for every line
 	for lines.Scan() {
-		inv, err := e.parser().Parse(prog, lines.Args())
+		err := parser.ParseInto(inv, prog, lines.Args())
 		if err != nil {
 			out := e.classifyParseError(prog, err)
 			if !out.exit {

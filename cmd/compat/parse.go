@@ -47,25 +47,33 @@ func Parse(prog string, args []string, res Resolver) (*Invocation, error) {
 //
 // Parse keeps no state between calls, so restore calls it once per line.
 func (p Parser) Parse(prog string, args []string) (*Invocation, error) {
-	inv := &Invocation{
+	inv := new(Invocation)
+	if err := p.ParseInto(inv, prog, args); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// ParseInto is Parse writing into inv, which it overwrites entirely, so a
+// caller parsing many lines (restore) can reuse one Invocation. On error inv
+// holds no meaningful value.
+func (p Parser) ParseInto(inv *Invocation, prog string, args []string) error {
+	*inv = Invocation{
 		Service: ipvs.Service{Netmask: 0xffffffff},
 		Dest:    ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
 	}
 	if len(args) == 0 {
 		inv.Command = List
-		return inv, nil
+		return nil
 	}
 	st := &parseState{inv: inv, res: p.Resolver, scan: scanner{words: cStrings(args), posixlyCorrect: p.PosixlyCorrect}}
 	if err := st.parseOptions(prog); err != nil {
-		return nil, err
+		return err
 	}
 	if inv.Command == Help || inv.Command == Version {
-		return inv, nil
+		return nil
 	}
-	if err := st.check(); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return st.check()
 }
 
 type parseState struct {
