@@ -8,9 +8,15 @@
 // port names come through the Names interface, so tests never touch DNS or
 // /etc/services.
 //
-// Output is built with fmt using ipvsadm's literal printf formats (rows end
-// in pad spaces, columns overflow instead of growing). Where ipvsadm 1.31
-// prints something lvsadm deliberately does not, the function's doc says so:
-// fwmarks are printed unsigned (upstream fixed this after 1.31) and
-// destination counters keep all 64 bits (1.31 truncates them to 32).
+// Output follows ipvsadm's printf formats (rows end in pad spaces, columns
+// overflow instead of growing), built by appending to byte slices with
+// helpers that pad as C does rather than with fmt: a listing of 10,000
+// services prints over a million fields. ServiceRows and Save write one
+// block per service, built in the writer's own buffer when it has one
+// (bufio.Writer, bytes.Buffer), so they allocate nothing per row.
+//
+// Where ipvsadm 1.31 prints something lvsadm deliberately does not, the
+// function's doc says so: fwmarks are printed unsigned (upstream fixed this
+// after 1.31) and destination counters keep all 64 bits (1.31 truncates
+// them to 32).
 package format

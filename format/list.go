@@ -3,8 +3,6 @@ package format
 import (
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -60,8 +58,17 @@ func (o Options) layout() layout {
 // Header writes the first line of a full listing (ipvsadm -L without -t,
 // -u, -f): the kernel's IPVS version and connection table size.
 func Header(w io.Writer, info ipvs.Info) error {
-	_, err := fmt.Fprintf(w, "IP Virtual Server version %d.%d.%d (size=%d)\n",
-		info.Version>>16&0xff, info.Version>>8&0xff, info.Version&0xff, int32(info.ConnTableSize))
+	b := make([]byte, 0, 64)
+	b = append(b, "IP Virtual Server version "...)
+	b = appendUint(b, uint64(info.Version>>16&0xff))
+	b = append(b, '.')
+	b = appendUint(b, uint64(info.Version>>8&0xff))
+	b = append(b, '.')
+	b = appendUint(b, uint64(info.Version&0xff))
+	b = append(b, " (size="...)
+	b = appendInt(b, int64(int32(info.ConnTableSize)))
+	b = append(b, ")\n"...)
+	_, err := w.Write(b)
 	return err
 }
 
@@ -118,7 +125,9 @@ func List(w io.Writer, info ipvs.Info, tables []Table, o Options, n Names) error
 // destinations are printed sorted unless o.NoSort; t is not modified. It
 // depends on nothing but its arguments, so a caller may stream a listing:
 // Header and Title once, then ServiceRows per service as it arrives (in
-// kernel order, which is what --nosort shows).
+// kernel order, which is what --nosort shows). The service is written with
+// one Write; given a bufio.Writer or bytes.Buffer with room for it, it is
+// built in place and allocates nothing.
 //
 // Unlike ipvsadm 1.31, which reads destination counters through a 32-bit
 // getter, the 64-bit counters are printed whole; fwmarks are printed
@@ -128,28 +137,29 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	af := family(se.Family, se.Addr)
 	lay := o.layout()
 
-	var b []byte
-	name := serviceName(se, af, o.Numeric, n)
+	b := outputBuffer(w, blockSize(len(t.Dests)))
+	start := len(b)
+	b = appendServiceName(b, se, af, o.Numeric, n)
 	switch lay {
 	case layoutStats:
-		b = appendPadded(b, name, 33)
-		b = appendLargeNums(b, o.Exact, se.Stats.Connections, se.Stats.PacketsIn,
+		b = padTo(b, start, 33)
+		b = appendCounters(b, o.Exact, se.Stats.Connections, se.Stats.PacketsIn,
 			se.Stats.PacketsOut, se.Stats.BytesIn, se.Stats.BytesOut)
 	case layoutRate:
-		b = appendPadded(b, name, 33)
-		b = appendLargeNums(b, o.Exact, se.Stats.CPS, se.Stats.PPSIn,
+		b = padTo(b, start, 33)
+		b = appendCounters(b, o.Exact, se.Stats.CPS, se.Stats.PPSIn,
 			se.Stats.PPSOut, se.Stats.BPSIn, se.Stats.BPSOut)
 	default:
-		b = append(b, name...)
 		b = append(b, ' ')
 		b = append(b, se.Scheduler...)
 		if se.Flags&ipvs.SchedFlagsMask != 0 {
 			b = append(b, " ("...)
-			b = append(b, schedFlags(se)...)
+			b = appendSchedFlags(b, se)
 			b = append(b, ')')
 		}
 		if se.Flags&ipvs.FlagPersistent != 0 {
-			b = fmt.Appendf(b, " persistent %d", se.Timeout)
+			b = append(b, " persistent "...)
+			b = appendUint(b, uint64(se.Timeout))
 			b = appendMask(b, " mask ", af, se.Netmask)
 			if se.PE != "" {
 				b = append(b, " pe "...)
@@ -162,34 +172,52 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	}
 	b = append(b, '\n')
 
-	dests := t.Dests
-	if !o.NoSort {
-		dests = append([]ipvs.DestinationEntry(nil), dests...)
-		SortDestinations(dests)
-	}
-	for i := range dests {
-		b = appendDestRow(b, se, &dests[i], lay, o, n)
+	if o.NoSort {
+		for i := range t.Dests {
+			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
+		}
+	} else {
+		var keys [sortOnStack]sortKey
+		var order, tmp [sortOnStack]int32
+		for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
+			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
+		}
 	}
 	_, err := w.Write(b)
 	return err
 }
 
-// serviceName is the first column of a service line: "FWM  <mark>" with
-// " IPv6" for IPv6 marks, else protocol and address:port, cut to 33 bytes
-// unless the service is IPv6.
-func serviceName(se *ipvs.ServiceEntry, af ipvs.Family, numeric bool, n Names) string {
+// sortOnStack is how many destinations a service may have for their sort
+// keys to stay on the stack.
+const sortOnStack = 32
+
+// blockSize is room for a service line and its destination lines in
+// the common case; longer lines only cost a larger buffer.
+func blockSize(dests int) int {
+	return 128 * (1 + dests)
+}
+
+// appendServiceName appends the first column of a service line: "FWM
+// <mark>" with " IPv6" for IPv6 marks, else protocol and address:port, cut
+// to 33 bytes unless the service is IPv6.
+func appendServiceName(b []byte, se *ipvs.ServiceEntry, af ipvs.Family, numeric bool, n Names) []byte {
 	if se.FWMark != 0 {
+		b = append(b, "FWM  "...)
+		b = appendUint(b, uint64(se.FWMark))
 		if af == ipvs.IPv6 {
-			return fmt.Sprintf("FWM  %d IPv6", se.FWMark)
+			b = append(b, " IPv6"...)
 		}
-		return fmt.Sprintf("FWM  %d", se.FWMark)
+		return b
 	}
-	vname := addrPort(af, rawAddr(se.Addr), se.Port, se.Protocol, numeric, n)
-	name := fmt.Sprintf("%-4s %s", protocolName(se.Protocol), vname)
+	start := len(b)
+	b = appendPadded(b, protocolName(se.Protocol), 4)
+	b = append(b, ' ')
+	raw := rawAddr(se.Addr)
+	b = appendAddrPort(b, af, &raw, se.Port, se.Protocol, numeric, n)
 	if af != ipvs.IPv6 {
-		name = truncate(name, 33)
+		b = truncateFrom(b, start, 33)
 	}
-	return name
+	return b
 }
 
 // portProtocol is the protocol whose port names a service's destinations
@@ -210,27 +238,37 @@ func protocolName(p ipvs.Protocol) string {
 	return "?"
 }
 
-// schedFlags names the scheduler flags that are set, comma-separated. sh and
-// mh have names for the first two flags only, so their third flag alone
-// gives an empty list (ipvsadm then prints " ()").
-func schedFlags(se *ipvs.ServiceEntry) string {
-	var names []string
+// appendSchedFlags appends the names of the scheduler flags that are set,
+// comma-separated. sh and mh have names for the first two flags only, so
+// their third flag alone gives an empty list (ipvsadm then prints " ()").
+func appendSchedFlags(b []byte, se *ipvs.ServiceEntry) []byte {
+	start := len(b)
 	switch se.Scheduler {
 	case "sh", "mh":
-		if se.Flags&ipvs.FlagSched1 != 0 {
-			names = append(names, se.Scheduler+"-fallback")
-		}
-		if se.Flags&ipvs.FlagSched2 != 0 {
-			names = append(names, se.Scheduler+"-port")
+		for _, f := range [...]struct {
+			flag ipvs.ServiceFlags
+			name string
+		}{{ipvs.FlagSched1, "-fallback"}, {ipvs.FlagSched2, "-port"}} {
+			if se.Flags&f.flag != 0 {
+				if len(b) > start {
+					b = append(b, ',')
+				}
+				b = append(b, se.Scheduler...)
+				b = append(b, f.name...)
+			}
 		}
 	default:
-		for i, f := range []ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
+		for i, f := range [...]ipvs.ServiceFlags{ipvs.FlagSched1, ipvs.FlagSched2, ipvs.FlagSched3} {
 			if se.Flags&f != 0 {
-				names = append(names, "flag-"+strconv.Itoa(i+1))
+				if len(b) > start {
+					b = append(b, ',')
+				}
+				b = append(b, "flag-"...)
+				b = append(b, byte('1'+i))
 			}
 		}
 	}
-	return strings.Join(names, ",")
+	return b
 }
 
 // appendMask adds the persistence netmask when it is not a host mask: dotted
@@ -240,11 +278,12 @@ func appendMask(b []byte, prefix string, af ipvs.Family, mask uint32) []byte {
 	case ipvs.IPv4:
 		if mask != 0xffffffff {
 			b = append(b, prefix...)
-			b = append(b, ntop4([]byte{byte(mask >> 24), byte(mask >> 16), byte(mask >> 8), byte(mask)})...)
+			b = appendNtop4(b, byte(mask>>24), byte(mask>>16), byte(mask>>8), byte(mask))
 		}
 	case ipvs.IPv6:
 		if mask != 128 {
-			b = fmt.Appendf(b, "%s%d", prefix, int32(mask))
+			b = append(b, prefix...)
+			b = appendInt(b, int64(int32(mask)))
 		}
 	}
 	return b
@@ -260,21 +299,27 @@ func fwdName(m ipvs.ForwardMethod) string {
 	return "(null)"
 }
 
-// tunnelInfo is the TunnelInfo column of --tun-info.
-func tunnelInfo(d *ipvs.DestinationEntry) string {
+// appendTunnelInfo appends the TunnelInfo column of --tun-info, unpadded.
+func appendTunnelInfo(b []byte, d *ipvs.DestinationEntry) []byte {
 	if d.ForwardMethod&7 != ipvs.Tunnel {
-		return "n/a"
+		return append(b, "n/a"...)
 	}
 	switch d.TunnelType {
 	case ipvs.TunnelIPIP:
-		return "ipip"
+		return append(b, "ipip"...)
 	case ipvs.TunnelGUE:
+		start := len(b)
+		b = append(b, "gue:"...)
+		b = appendUint(b, uint64(d.TunnelPort))
+		b = append(b, ':')
+		b = append(b, tunnelFlagsInfo(d.TunnelFlags)...)
 		// ipvsadm formats into 16 bytes.
-		return truncate(fmt.Sprintf("gue:%d:%s", d.TunnelPort, tunnelFlagsInfo(d.TunnelFlags)), 15)
+		return truncateFrom(b, start, 15)
 	case ipvs.TunnelGRE:
-		return "gre:" + tunnelFlagsInfo(d.TunnelFlags)
+		b = append(b, "gre:"...)
+		return append(b, tunnelFlagsInfo(d.TunnelFlags)...)
 	}
-	return "n/a"
+	return append(b, "n/a"...)
 }
 
 // tunnelFlagsInfo names a checksum setting. ipvsadm indexes a three-entry
@@ -291,40 +336,74 @@ func tunnelFlagsInfo(f ipvs.TunnelFlags) string {
 	return "?"
 }
 
+// appendDestRow appends one destination line. The printf formats are
+// ipvsadm's.
 func appendDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.DestinationEntry, lay layout, o Options, n Names) []byte {
 	af := family(d.Family, d.Addr)
-	dname := addrPort(af, rawAddr(d.Addr), d.Port, portProtocol(se), o.Numeric, n)
-	if af != ipvs.IPv6 {
-		dname = truncate(dname, 28)
-	}
-	weight := int32(d.Weight) // a C int in ipvsadm
+	raw := rawAddr(d.Addr)
 	b = append(b, "  -> "...)
-	b = appendPadded(b, dname, 28)
+	start := len(b)
+	b = appendAddrPort(b, af, &raw, d.Port, portProtocol(se), o.Numeric, n)
+	if af != ipvs.IPv6 {
+		b = truncateFrom(b, start, 28)
+	}
+	b = padTo(b, start, 28) // "%-28s"
+
+	weight := int64(int32(d.Weight)) // a C int in ipvsadm
 	switch lay {
 	case layoutStats:
-		b = appendLargeNums(b, o.Exact, d.Stats.Connections, d.Stats.PacketsIn,
+		b = appendCounters(b, o.Exact, d.Stats.Connections, d.Stats.PacketsIn,
 			d.Stats.PacketsOut, d.Stats.BytesIn, d.Stats.BytesOut)
-		b = append(b, '\n')
 	case layoutRate:
-		// Connection and packet rates are never scaled, even without -X.
-		b = fmt.Appendf(b, " %8d %8d %8d", d.Stats.CPS, d.Stats.PPSIn, d.Stats.PPSOut)
-		b = appendLargeNums(b, o.Exact, d.Stats.BPSIn, d.Stats.BPSOut)
-		b = append(b, '\n')
+		// " %8d %8d %8d": connection and packet rates are never scaled,
+		// even without -X.
+		for _, v := range [...]uint64{d.Stats.CPS, d.Stats.PPSIn, d.Stats.PPSOut} {
+			b = append(b, ' ')
+			b = appendUintRight(b, v, 8)
+		}
+		b = appendCounters(b, o.Exact, d.Stats.BPSIn, d.Stats.BPSOut)
 	case layoutThresholds:
-		b = fmt.Appendf(b, " %-10d %-10d %-10d %-10d\n",
-			d.UpperThreshold, d.LowerThreshold, d.ActiveConns, d.InactiveConns)
+		// " %-10d %-10d %-10d %-10d"
+		for _, v := range [...]uint32{d.UpperThreshold, d.LowerThreshold, d.ActiveConns, d.InactiveConns} {
+			b = append(b, ' ')
+			b = appendUintLeft(b, uint64(v), 10)
+		}
 	case layoutPersistentConn:
-		// ipvsadm prints the int weight with %u here.
-		b = fmt.Appendf(b, " %-9d %-11d %-10d %-10d\n",
-			d.Weight, d.PersistentConns, d.ActiveConns, d.InactiveConns)
+		// " %-9d %-11d %-10d %-10d"; ipvsadm prints the int weight with %u.
+		b = append(b, ' ')
+		b = appendUintLeft(b, uint64(d.Weight), 9)
+		b = append(b, ' ')
+		b = appendUintLeft(b, uint64(d.PersistentConns), 11)
+		b = appendConns(b, d)
 	case layoutTunInfo:
-		b = fmt.Appendf(b, " %-7s %-13s %-6d %-10d %-10d\n",
-			fwdName(d.ForwardMethod), tunnelInfo(d), weight, d.ActiveConns, d.InactiveConns)
+		// " %-7s %-13s %-6d %-10d %-10d"
+		b = append(b, ' ')
+		b = appendPadded(b, fwdName(d.ForwardMethod), 7)
+		b = append(b, ' ')
+		start := len(b)
+		b = appendTunnelInfo(b, d)
+		b = padTo(b, start, 13)
+		b = append(b, ' ')
+		b = appendIntLeft(b, weight, 6)
+		b = appendConns(b, d)
 	default:
-		b = fmt.Appendf(b, " %-7s %-6d %-10d %-10d\n",
-			fwdName(d.ForwardMethod), weight, d.ActiveConns, d.InactiveConns)
+		// " %-7s %-6d %-10d %-10d"
+		b = append(b, ' ')
+		b = appendPadded(b, fwdName(d.ForwardMethod), 7)
+		b = append(b, ' ')
+		b = appendIntLeft(b, weight, 6)
+		b = appendConns(b, d)
 	}
-	return b
+	return append(b, '\n')
+}
+
+// appendConns appends the last two columns of most layouts: " %-10d %-10d"
+// of the active and inactive connections.
+func appendConns(b []byte, d *ipvs.DestinationEntry) []byte {
+	b = append(b, ' ')
+	b = appendUintLeft(b, uint64(d.ActiveConns), 10)
+	b = append(b, ' ')
+	return appendUintLeft(b, uint64(d.InactiveConns), 10)
 }
 
 // LargeNum formats a counter as ipvsadm's print_largenum: nine columns,
@@ -334,7 +413,7 @@ func LargeNum(v uint64, exact bool) string {
 	return string(appendLargeNum(nil, v, exact))
 }
 
-func appendLargeNums(b []byte, exact bool, vs ...uint64) []byte {
+func appendCounters(b []byte, exact bool, vs ...uint64) []byte {
 	for _, v := range vs {
 		b = appendLargeNum(b, v, exact)
 	}
@@ -343,21 +422,20 @@ func appendLargeNums(b []byte, exact bool, vs ...uint64) []byte {
 
 func appendLargeNum(b []byte, v uint64, exact bool) []byte {
 	if exact {
-		width := len(strconv.FormatUint(v, 10)) + 1
-		if width < 9 {
-			width = 9
-		}
-		return fmt.Appendf(b, "%*d", width, v)
+		// printf("%*llu", len <= 8 ? 9 : len + 1, v)
+		n := decimalLen(v)
+		b = appendSpaces(b, max(9-n, 1))
+		return appendDigits(b, v, n)
 	}
 	switch {
 	case v < 100_000_000:
-		return fmt.Appendf(b, "%9d", v)
+		return appendUintRight(b, v, 9)
 	case v < 1_000_000_000:
-		return fmt.Appendf(b, "%8dK", v/1_000)
+		return append(appendUintRight(b, v/1_000, 8), 'K')
 	case v < 100_000_000_000:
-		return fmt.Appendf(b, "%8dM", v/1_000_000)
+		return append(appendUintRight(b, v/1_000_000, 8), 'M')
 	case v < 100_000_000_000_000:
-		return fmt.Appendf(b, "%8dG", v/1_000_000_000)
+		return append(appendUintRight(b, v/1_000_000_000, 8), 'G')
 	}
-	return fmt.Appendf(b, "%8dT", v/1_000_000_000_000)
+	return append(appendUintRight(b, v/1_000_000_000_000, 8), 'T')
 }

@@ -1,9 +1,7 @@
 package format
 
 import (
-	"fmt"
 	"net/netip"
-	"strconv"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -62,20 +60,42 @@ func hostAddr(af ipvs.Family, raw [16]byte) netip.Addr {
 // ntop prints an address as glibc's inet_ntop does. Families other than
 // IPv4 are printed as IPv6 (the kernel reports no others).
 func ntop(af ipvs.Family, raw [16]byte) string {
+	var buf [46]byte // INET6_ADDRSTRLEN
+	return string(appendNtop(buf[:0], af, &raw))
+}
+
+func appendNtop(b []byte, af ipvs.Family, raw *[16]byte) []byte {
 	if af == ipvs.IPv4 {
-		return ntop4(raw[:4])
+		return appendNtop4(b, raw[0], raw[1], raw[2], raw[3])
 	}
-	return ntop6(raw)
+	return appendNtop6(b, raw)
 }
 
-func ntop4(b []byte) string {
-	return fmt.Sprintf("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
+// appendNtop4 appends a dotted quad.
+func appendNtop4(b []byte, b0, b1, b2, b3 byte) []byte {
+	b = appendDecimalByte(b, b0)
+	b = append(b, '.')
+	b = appendDecimalByte(b, b1)
+	b = append(b, '.')
+	b = appendDecimalByte(b, b2)
+	b = append(b, '.')
+	return appendDecimalByte(b, b3)
 }
 
-// ntop6 follows glibc's inet_ntop for IPv6, which differs from
+func appendDecimalByte(b []byte, v byte) []byte {
+	switch {
+	case v >= 100:
+		return append(b, '0'+v/100, '0'+v/10%10, '0'+v%10)
+	case v >= 10:
+		return append(b, '0'+v/10, '0'+v%10)
+	}
+	return append(b, '0'+v)
+}
+
+// appendNtop6 follows glibc's inet_ntop for IPv6, which differs from
 // netip.Addr.String: it prints an embedded IPv4 address for every address
 // whose first 96 bits are zero (::c000:201 is "::192.0.2.1").
-func ntop6(raw [16]byte) string {
+func appendNtop6(b []byte, raw *[16]byte) []byte {
 	var words [8]uint16
 	for i := range words {
 		words[i] = uint16(raw[2*i])<<8 | uint16(raw[2*i+1])
@@ -105,71 +125,61 @@ func ntop6(raw [16]byte) string {
 		bestBase = -1
 	}
 
-	var out []byte
 	for i := 0; i < len(words); i++ {
 		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
 			if i == bestBase {
-				out = append(out, ':')
+				b = append(b, ':')
 			}
 			continue
 		}
 		if i != 0 {
-			out = append(out, ':')
+			b = append(b, ':')
 		}
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && words[5] == 0xffff)) {
-			out = append(out, ntop4(raw[12:16])...)
-			break
+			return appendNtop4(b, raw[12], raw[13], raw[14], raw[15])
 		}
-		out = strconv.AppendUint(out, uint64(words[i]), 16)
+		b = appendHex(b, words[i])
 	}
 	if bestBase != -1 && bestBase+bestLen == len(words) {
-		out = append(out, ':')
+		b = append(b, ':')
 	}
-	return string(out)
+	return b
 }
 
 // addrPort formats an address and port as ipvsadm's addrport_to_anyname:
 // "a.b.c.d:port" for IPv4, "[addr]:port" for anything else (also when the
 // address was resolved to a name), names unless numeric.
 func addrPort(af ipvs.Family, raw [16]byte, port uint16, proto ipvs.Protocol, numeric bool, n Names) string {
+	return string(appendAddrPort(nil, af, &raw, port, proto, numeric, n))
+}
+
+// appendAddrPort appends what addrPort returns.
+func appendAddrPort(b []byte, af ipvs.Family, raw *[16]byte, port uint16, proto ipvs.Protocol, numeric bool, n Names) []byte {
 	host, hostOK := "", false
 	portText, portOK := "", false
 	if !numeric && n != nil {
-		host, hostOK = n.HostName(hostAddr(af, raw))
+		host, hostOK = n.HostName(hostAddr(af, *raw))
 		if proto == ipvs.TCP || proto == ipvs.UDP || proto == ipvs.SCTP {
 			portText, portOK = n.ServiceName(port, proto)
 		}
 	}
-	if !hostOK {
-		host = ntop(af, raw)
+	start := len(b)
+	if af != ipvs.IPv4 {
+		b = append(b, '[')
 	}
-	if !portOK {
-		portText = strconv.FormatUint(uint64(port), 10)
-	}
-	var s string
-	if af == ipvs.IPv4 {
-		s = host + ":" + portText
+	if hostOK {
+		b = append(b, host...)
 	} else {
-		s = "[" + host + "]:" + portText
+		b = appendNtop(b, af, raw)
 	}
-	return truncate(s, addrPortMax)
-}
-
-// truncate cuts s to at most n bytes, as ipvsadm does by writing a NUL into
-// its buffers.
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if af != ipvs.IPv4 {
+		b = append(b, ']')
 	}
-	return s
-}
-
-// appendPadded appends s left-aligned in width bytes, as C's "%-*s" does.
-// fmt pads by runes, which differs for multi-byte names and file contents.
-func appendPadded(b []byte, s string, width int) []byte {
-	b = append(b, s...)
-	for i := len(s); i < width; i++ {
-		b = append(b, ' ')
+	b = append(b, ':')
+	if portOK {
+		b = append(b, portText...)
+	} else {
+		b = appendUint(b, uint64(port))
 	}
-	return b
+	return truncateFrom(b, start, addrPortMax)
 }

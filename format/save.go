@@ -1,7 +1,6 @@
 package format
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/lvsadm/lvsadm/ipvs"
@@ -10,17 +9,26 @@ import (
 // Save writes one service as ipvsadm -S does: an "-A" line and an "-a" line
 // per destination, destinations always sorted. Names are resolved unless
 // numeric, and never truncated. Thresholds are not saved (as in ipvsadm).
+// Like ServiceRows it makes one Write, built in place in the buffer of a
+// bufio.Writer or bytes.Buffer with room for it.
 //
 // Unlike ipvsadm 1.31, fwmarks of 2^31 and above are written unsigned, so
 // the line can be restored.
 func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	se := &t.Service
 	af := family(se.Family, se.Addr)
-	svc := saveServiceOption(se, af, numeric, n)
 
-	b := fmt.Appendf(nil, "-A %s -s %s", svc, se.Scheduler)
+	b := outputBuffer(w, blockSize(len(t.Dests)))
+	b = append(b, "-A "...)
+	// The service option is repeated on every destination line.
+	svcStart := len(b)
+	b = appendSaveServiceOption(b, se, af, numeric, n)
+	svcEnd := len(b)
+	b = append(b, " -s "...)
+	b = append(b, se.Scheduler...)
 	if se.Flags&ipvs.FlagPersistent != 0 {
-		b = fmt.Appendf(b, " -p %d", se.Timeout)
+		b = append(b, " -p "...)
+		b = appendUint(b, uint64(se.Timeout))
 		b = appendMask(b, " -M ", af, se.Netmask)
 	}
 	if se.PE != "" {
@@ -34,16 +42,24 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	if se.Flags&ipvs.SchedFlagsMask != 0 {
 		// sh or mh with only the third flag leave "-b " with no names.
 		b = append(b, " -b "...)
-		b = append(b, schedFlags(se)...)
+		b = appendSchedFlags(b, se)
 	}
 	b = append(b, '\n')
 
-	dests := append([]ipvs.DestinationEntry(nil), t.Dests...)
-	SortDestinations(dests)
-	for i := range dests {
-		d := &dests[i]
-		dname := addrPort(family(d.Family, d.Addr), rawAddr(d.Addr), d.Port, portProtocol(se), numeric, n)
-		b = fmt.Appendf(b, "-a %s -r %s %s -w %d", svc, dname, fwdSwitch(d.ForwardMethod), int32(d.Weight))
+	var keys [sortOnStack]sortKey
+	var order, tmp [sortOnStack]int32
+	for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
+		d := &t.Dests[i]
+		raw := rawAddr(d.Addr)
+		// "-a %s -r %s %s -w %d"
+		b = append(b, "-a "...)
+		b = append(b, b[svcStart:svcEnd]...)
+		b = append(b, " -r "...)
+		b = appendAddrPort(b, family(d.Family, d.Addr), &raw, d.Port, portProtocol(se), numeric, n)
+		b = append(b, ' ')
+		b = append(b, fwdSwitch(d.ForwardMethod)...)
+		b = append(b, " -w "...)
+		b = appendInt(b, int64(int32(d.Weight)))
 		if d.ForwardMethod&7 == ipvs.Tunnel {
 			b = appendTunnelOptions(b, d)
 		}
@@ -66,27 +82,29 @@ func SaveAll(w io.Writer, tables []Table, n Names, numeric bool) error {
 	return nil
 }
 
-// saveServiceOption is the service-address option of a saved line. ipvsadm
-// writes "--xxx-service" for a protocol it has no option for.
-func saveServiceOption(se *ipvs.ServiceEntry, af ipvs.Family, numeric bool, n Names) string {
+// appendSaveServiceOption appends the service-address option of a saved
+// line. ipvsadm writes "--xxx-service" for a protocol it has no option for.
+func appendSaveServiceOption(b []byte, se *ipvs.ServiceEntry, af ipvs.Family, numeric bool, n Names) []byte {
 	if se.FWMark != 0 {
+		b = append(b, "-f "...)
+		b = appendUint(b, uint64(se.FWMark))
 		if af == ipvs.IPv6 {
-			return fmt.Sprintf("-f %d -6", se.FWMark)
+			b = append(b, " -6"...)
 		}
-		return fmt.Sprintf("-f %d", se.FWMark)
+		return b
 	}
-	var opt string
 	switch se.Protocol {
 	case ipvs.TCP:
-		opt = "-t"
+		b = append(b, "-t "...)
 	case ipvs.UDP:
-		opt = "-u"
+		b = append(b, "-u "...)
 	case ipvs.SCTP:
-		opt = "--sctp-service"
+		b = append(b, "--sctp-service "...)
 	default:
-		opt = "--xxx-service"
+		b = append(b, "--xxx-service "...)
 	}
-	return opt + " " + addrPort(af, rawAddr(se.Addr), se.Port, se.Protocol, numeric, n)
+	raw := rawAddr(se.Addr)
+	return appendAddrPort(b, af, &raw, se.Port, se.Protocol, numeric, n)
 }
 
 // fwdSwitch is the forwarding option of a saved destination: Local is saved
@@ -120,9 +138,12 @@ func appendTunnelOptions(b []byte, d *ipvs.DestinationEntry) []byte {
 	case ipvs.TunnelIPIP:
 		b = append(b, " --tun-type ipip"...)
 	case ipvs.TunnelGUE:
-		b = fmt.Appendf(b, " --tun-type gue --tun-port %d%s", d.TunnelPort, csum)
+		b = append(b, " --tun-type gue --tun-port "...)
+		b = appendUint(b, uint64(d.TunnelPort))
+		b = append(b, csum...)
 	case ipvs.TunnelGRE:
-		b = fmt.Appendf(b, " --tun-type gre%s", csum)
+		b = append(b, " --tun-type gre"...)
+		b = append(b, csum...)
 	}
 	return b
 }

@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -15,7 +16,15 @@ import (
 // sorting algorithm; this uses the same merge sort as glibc 2.36's qsort, so
 // the order matches ipvsadm's byte for byte even then.
 func SortServices(tables []Table) {
-	mergeSort(tables, func(a, b *Table) int32 { return compareServices(&a.Service, &b.Service) })
+	if len(tables) < 2 {
+		return
+	}
+	keys := make([]sortKey, len(tables))
+	for i := range tables {
+		keys[i] = serviceSortKey(&tables[i].Service)
+	}
+	order := make([]int32, 2*len(tables))
+	permute(tables, sortOrder(keys, order[:len(tables)], order[len(tables):]))
 }
 
 // SortDestinations orders destinations as ipvsadm does: by address, then
@@ -23,64 +32,148 @@ func SortServices(tables []Table) {
 // the left-hand destination of each comparison decides whether one or four
 // address words are compared.
 func SortDestinations(dests []ipvs.DestinationEntry) {
-	mergeSort(dests, compareDestinations)
+	if len(dests) < 2 {
+		return
+	}
+	permute(dests, sortedDests(dests, nil, nil, nil))
+}
+
+// sortKey holds what ipvsadm's comparators read of a service or a
+// destination, taken out once so that comparisons read a few words.
+type sortKey struct {
+	addr   [4]uint32 // the address words in host order
+	fwmark uint32
+	family int32 // zero for destinations, whose comparator ignores it
+	proto  int32
+	port   int32
+	words  int32 // address words compared when this is the left-hand entry
+}
+
+func serviceSortKey(s *ipvs.ServiceEntry) sortKey {
+	af := family(s.Family, s.Addr)
+	k := sortKey{fwmark: s.FWMark, family: int32(af), proto: int32(s.Protocol)}
+	k.setAddr(af, s.Addr, s.Port)
+	return k
+}
+
+// setAddr sets the address words as rawAddr lays them out, the port, and
+// how many words count.
+func (k *sortKey) setAddr(af ipvs.Family, addr netip.Addr, port uint16) {
+	k.port = int32(port)
+	k.words = 1
+	if af == ipvs.IPv6 {
+		k.words = 4
+	}
+	switch {
+	case addr.Is4():
+		a := addr.As4()
+		k.addr = [4]uint32{binary.BigEndian.Uint32(a[:])}
+	case addr.Is6():
+		a := addr.As16()
+		k.addr = [4]uint32{binary.BigEndian.Uint32(a[0:]), binary.BigEndian.Uint32(a[4:]),
+			binary.BigEndian.Uint32(a[8:]), binary.BigEndian.Uint32(a[12:])}
+	default:
+		k.addr = [4]uint32{}
+	}
+}
+
+// sortedDests returns the indexes of dests in ipvsadm's order. It works in
+// keys, order and tmp when they have room (a caller's arrays on the stack).
+func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int32) []int32 {
+	n := len(dests)
+	if cap(keys) < n {
+		keys = make([]sortKey, n)
+	}
+	if cap(order) < n {
+		order = make([]int32, n)
+	}
+	if cap(tmp) < n {
+		tmp = make([]int32, n)
+	}
+	keys = keys[:n]
+	for i := range dests {
+		d, k := &dests[i], &keys[i]
+		*k = sortKey{}
+		k.setAddr(family(d.Family, d.Addr), d.Addr, d.Port)
+	}
+	return sortOrder(keys, order[:n], tmp[:n])
+}
+
+// sortOrder fills order with the indexes of keys in sorted order; tmp is
+// scratch space as long.
+func sortOrder(keys []sortKey, order, tmp []int32) []int32 {
+	for i := range order {
+		order[i] = int32(i)
+	}
+	msort(order, tmp, func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
+	return order
+}
+
+// permute puts s in sorted order: entry i becomes the one that was at
+// order[i]. It moves each entry once, and leaves order changed.
+func permute[T any](s []T, order []int32) {
+	for i := range order {
+		if int(order[i]) == i {
+			continue
+		}
+		saved := s[i]
+		j := i
+		for {
+			src := int(order[j])
+			order[j] = int32(j) // placed
+			if src == i {
+				s[j] = saved
+				break
+			}
+			s[j] = s[src]
+			j = src
+		}
+	}
 }
 
 func compareServices(a, b *ipvs.ServiceEntry) int32 {
-	if r := int32(a.FWMark - b.FWMark); r != 0 {
-		return r
-	}
-	afA, afB := family(a.Family, a.Addr), family(b.Family, b.Addr)
-	if r := int32(afA) - int32(afB); r != 0 {
-		return r
-	}
-	if r := int32(a.Protocol) - int32(b.Protocol); r != 0 {
-		return r
-	}
-	if r := compareAddrs(afA, rawAddr(a.Addr), rawAddr(b.Addr)); r != 0 {
-		return r
-	}
-	return int32(a.Port) - int32(b.Port)
+	ka, kb := serviceSortKey(a), serviceSortKey(b)
+	return compareKeys(&ka, &kb)
 }
 
-func compareDestinations(a, b *ipvs.DestinationEntry) int32 {
-	if r := compareAddrs(family(a.Family, a.Addr), rawAddr(a.Addr), rawAddr(b.Addr)); r != 0 {
+// compareKeys is ipvsadm's comparator: fwmark, family and protocol (all
+// zero for destinations), then the address words in host order, then the
+// port, each difference wrapped to 32 bits. The left-hand entry's family
+// decides how many address words count: all four for IPv6, else the first.
+func compareKeys(a, b *sortKey) int32 {
+	if r := int32(a.fwmark - b.fwmark); r != 0 {
 		return r
 	}
-	return int32(a.Port) - int32(b.Port)
-}
-
-// compareAddrs compares the address words in host order, each difference
-// wrapped to 32 bits: all four words for IPv6, the first one otherwise.
-func compareAddrs(af ipvs.Family, a, b [16]byte) int32 {
-	words := 1
-	if af == ipvs.IPv6 {
-		words = 4
+	if r := a.family - b.family; r != 0 {
+		return r
 	}
-	for i := 0; i < words; i++ {
-		wa := binary.BigEndian.Uint32(a[4*i:])
-		wb := binary.BigEndian.Uint32(b[4*i:])
-		if r := int32(wa - wb); r != 0 {
+	if r := a.proto - b.proto; r != 0 {
+		return r
+	}
+	for i := range a.words {
+		if r := int32(a.addr[i] - b.addr[i]); r != 0 {
 			return r
 		}
 	}
-	return 0
+	return a.port - b.port
 }
 
-// mergeSort sorts s the way glibc's qsort (msort.c, up to 2.36) does: split
-// into n/2 and n-n/2, sort both halves, merge taking from the left while
-// cmp(left, right) <= 0. glibc only falls back to quicksort when it cannot
-// allocate the temporary array (tables far larger than physical memory),
-// which is not reproduced.
+// mergeSort sorts s the way glibc's qsort (msort.c, up to 2.36) does; see
+// msort. cmp gets pointers, for element types too large to copy.
 func mergeSort[T any](s []T, cmp func(a, b *T) int32) {
 	if len(s) < 2 {
 		return
 	}
-	tmp := make([]T, len(s))
-	msort(s, tmp, cmp)
+	msort(s, make([]T, len(s)), func(a, b T) int32 { return cmp(&a, &b) })
 }
 
-func msort[T any](s, tmp []T, cmp func(a, b *T) int32) {
+// msort is glibc's msort: split into n/2 and n-n/2, sort both halves,
+// merge taking from the left while cmp(left, right) <= 0. tmp is scratch
+// space as long as s. glibc only falls back to quicksort when it cannot
+// allocate the temporary array (tables far larger than physical memory),
+// which is not reproduced. cmp takes values so that s can stay on the
+// caller's stack.
+func msort[T any](s, tmp []T, cmp func(a, b T) int32) {
 	n := len(s)
 	if n <= 1 {
 		return
@@ -93,7 +186,7 @@ func msort[T any](s, tmp []T, cmp func(a, b *T) int32) {
 	out := tmp[:0]
 	i, j := 0, 0
 	for i < len(left) && j < len(right) {
-		if cmp(&left[i], &right[j]) <= 0 {
+		if cmp(left[i], right[j]) <= 0 {
 			out = append(out, left[i])
 			i++
 		} else {
