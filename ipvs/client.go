@@ -63,7 +63,10 @@ func Dial(cfg *Config) (*Client, error) {
 			ns, netns = f, int(f.Fd())
 		}
 	}
-	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns})
+	// A fixed read buffer spares a peek before every read. 8 KiB holds any
+	// reply on this socket: the kernel's default dump chunk (about one
+	// page) and every single reply.
+	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: 8 << 10})
 	if err == nil {
 		var c *Client
 		if c, err = NewFromConn(nl); err == nil {
