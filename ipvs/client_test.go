@@ -12,7 +12,6 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/genetlink/genltest"
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nlenc"
 	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
@@ -60,8 +59,8 @@ func addr16(s string) []byte {
 }
 func flags8(f, mask uint32) []byte {
 	b := make([]byte, 8)
-	nlenc.PutUint32(b[:4], f)
-	nlenc.PutUint32(b[4:], mask)
+	binary.NativeEndian.PutUint32(b[:4], f)
+	binary.NativeEndian.PutUint32(b[4:], mask)
 	return b
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nlenc"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
@@ -217,7 +216,7 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceEntry, error) {
 				if len(b) != 8 {
 					return lengthError("service flags", len(b), 8)
 				}
-				s.Flags = ServiceFlags(nlenc.Uint32(b[0:4]))
+				s.Flags = ServiceFlags(binary.NativeEndian.Uint32(b[0:4]))
 				return nil
 			})
 		case uapi.SvcAttrTimeout:
@@ -252,7 +251,7 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceEntry, error) {
 	if netmask != nil {
 		// The IPv4 mask travels in network order, the IPv6 prefix length in host order.
 		if s.Family == IPv6 {
-			s.Netmask = nlenc.Uint32(netmask)
+			s.Netmask = binary.NativeEndian.Uint32(netmask)
 		} else {
 			s.Netmask = binary.BigEndian.Uint32(netmask)
 		}

@@ -1,13 +1,13 @@
 package ipvs
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/genetlink/genltest"
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nlenc"
 	"github.com/mdlayher/netlink/nltest"
 	"golang.org/x/sys/unix"
 )
@@ -80,7 +80,7 @@ func serveOne(fn genltest.Func, req netlink.Message) ([]netlink.Message, error) 
 		case req.Header.Flags&netlink.Dump == netlink.Dump:
 			out = append(out, netlink.Message{
 				Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: req.Header.Sequence, PID: req.Header.PID},
-				Data:   nlenc.Int32Bytes(0),
+				Data:   binary.NativeEndian.AppendUint32(nil, 0),
 			})
 		case len(out) == 0 && req.Header.Flags&netlink.Acknowledge != 0:
 			out = append(out, errorMessage(req, 0))
@@ -94,6 +94,6 @@ func errorMessage(req netlink.Message, errno unix.Errno) netlink.Message {
 	hdr, _ := (netlink.Message{Header: req.Header}).MarshalBinary()
 	return netlink.Message{
 		Header: netlink.Header{Type: netlink.Error, Flags: netlink.Capped, Sequence: req.Header.Sequence, PID: req.Header.PID},
-		Data:   append(nlenc.Int32Bytes(-int32(errno)), hdr[:16]...),
+		Data:   append(binary.NativeEndian.AppendUint32(nil, uint32(-int32(errno))), hdr[:16]...),
 	}
 }
