@@ -342,8 +342,8 @@ interface (bridges and container veths included), plus each --iface;
 	},
 	roleForward: {
 		short: "Turn IP forwarding on for a NAT director",
-		long: `up sets net.ipv4.ip_forward=1 (and net.ipv6.conf.all.forwarding=1 with --ipv6);
-down puts back the previous value.
+		long: `up (or on) sets net.ipv4.ip_forward=1 (and net.ipv6.conf.all.forwarding=1
+with --ipv6); down (or off) puts back the previous value.
 
 Writing ip_forward is not a single change: the kernel also sets every
 interface's forwarding and conf/default/forwarding to the new value and
@@ -538,7 +538,13 @@ func roleCommand(r *runner, role string) *cobra.Command {
 		long += upDownNote
 	}
 	c := group(role, doc.short, long)
-	c.AddCommand(upCommand(r, role), downCommand(r, role), statusCommand(r, role))
+	up, down := upCommand(r, role), downCommand(r, role)
+	if role == roleForward {
+		// "forward on|off" reads naturally; off puts back what was there
+		// before on, so a host that already routed keeps routing.
+		up.Aliases, down.Aliases = []string{"on"}, []string{"off"}
+	}
+	c.AddCommand(up, down, statusCommand(r, role))
 	return c
 }
 
