@@ -234,7 +234,24 @@ func (c *Client) Services() ([]ServiceEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeServiceReplies(OpServices, msgs)
+	svcs, err := decodeServiceReplies(OpServices, msgs)
+	return dropRepeats(svcs), err
+}
+
+// dropRepeats keeps the first of services listed twice. The kernel resumes a
+// service dump by position in its table, which is shared by all network
+// namespaces, so changes in another namespace between two dump chunks can
+// make it list a service again.
+func dropRepeats(svcs []ServiceEntry) []ServiceEntry {
+	seen := make(map[ServiceKey]bool, len(svcs))
+	out := svcs[:0]
+	for _, s := range svcs {
+		if !seen[s.ServiceKey] {
+			seen[s.ServiceKey] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Service fetches one service. A missing one matches ErrServiceNotFound.

@@ -653,3 +653,14 @@ func TestNewFromConnMissingFamilyIsNotAvailable(t *testing.T) {
 		t.Fatalf("NewFromConn error = %v, want ErrNotAvailable", err)
 	}
 }
+
+func TestClientServicesDropsRepeatedEntries(t *testing.T) {
+	c := testClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) {
+		m := reply(t, uapi.CmdNewService, replyServiceAttrs)
+		return []genetlink.Message{m, m}, nil
+	})
+	got, err := c.Services()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Services() = %d entries, %v; want the repeated service once", len(got), err)
+	}
+}

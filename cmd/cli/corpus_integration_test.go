@@ -154,14 +154,27 @@ func inFreshNetNS(fn func() error) error {
 	return <-done
 }
 
+// commandTimeout bounds one corpus command: a stuck command fails its case
+// instead of stalling the whole suite.
+const commandTimeout = 90 * time.Second
+
 func shell(dir, pathDir, command string) result {
 	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // killed as a group on timeout
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Dir = dir
 	corpus, _ := filepath.Abs(*corpusDir)
 	cmd.Env = []string{"PATH=" + pathDir + ":/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/root", "LC_ALL=C", "CORPUS=" + corpus}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return result{nil, []byte("harness: " + err.Error()), -1}
+	}
+	timer := time.AfterFunc(commandTimeout, func() { unix.Kill(-cmd.Process.Pid, unix.SIGKILL) })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		stderr.WriteString("harness: timed out after " + commandTimeout.String())
+	}
 	status := 0
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
@@ -276,8 +289,12 @@ func TestIntegrationCorpus(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".txt")
 		t.Run(name, func(t *testing.T) {
 			// Every case has its own namespaces, so cases run side by side
-			// (-test.parallel, default GOMAXPROCS).
-			t.Parallel()
+			// (-test.parallel, default GOMAXPROCS), except those with sync
+			// daemons: concurrent daemon stops and namespace teardowns with
+			// daemons running have hung the 6.1 kernel.
+			if !bytes.Contains(data, []byte("daemon")) {
+				t.Parallel()
+			}
 			c, err := parseCase(name, data)
 			if err != nil {
 				t.Fatal(err)
