@@ -19,10 +19,11 @@ type Client struct {
 	nl     *netlink.Conn // the socket, for batches
 	conn   *genetlink.Conn
 	family uint16
+	main   *dumpSocket // nl, for destination dumps
 
-	// dumpDial opens the socket for large dumps; nil means use conn.
-	dumpDial func() (*genetlink.Conn, error)
-	dumpConn *genetlink.Conn
+	// dumpDial opens the socket for service dumps; nil means use main.
+	dumpDial func() (*netlink.Conn, error)
+	svcDump  *dumpSocket
 	ns       *os.File // the namespace named by Config.NetNSPath, for dumpDial
 
 	readBufferGrown bool
@@ -64,20 +65,20 @@ func Dial(cfg *Config) (*Client, error) {
 		}
 	}
 	// A fixed read buffer spares a peek before every read. 8 KiB holds any
-	// reply on this socket: the kernel's default dump chunk (about one
-	// page) and every single reply.
-	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: 8 << 10})
+	// reply on this socket: the kernel's dump chunks (it sizes them by the
+	// largest read the socket has made) and every single reply.
+	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: mainReadSize})
 	if err == nil {
 		var c *Client
 		if c, err = NewFromConn(nl); err == nil {
+			c.main = newDumpSocket(nl, mainReadSize)
 			c.ns = ns
-			c.dumpDial = func() (*genetlink.Conn, error) {
+			c.dumpDial = func() (*netlink.Conn, error) {
 				// Reads of 32 KiB make the kernel fill dump chunks of that
-				// size (it sizes them by the largest read the socket has
-				// made): several times faster for a large dump, but slower
-				// for the many small destination dumps, hence a socket
-				// of its own.
-				return genetlink.Dial(&netlink.Config{NetNS: netns, MessageBufferSize: 32 << 10})
+				// size: several times faster for the service dump of a
+				// large table, but slower for the many small destination
+				// dumps, hence a socket of its own.
+				return netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: maxReadSize})
 			}
 			return c, nil
 		}
@@ -105,13 +106,22 @@ func NewFromConn(nl *netlink.Conn) (*Client, error) {
 		}
 		return nil, &Error{Op: OpDial, Err: err}
 	}
-	return &Client{nl: nl, conn: conn, family: fam.ID}, nil
+	// The caller's socket may have read with any size up to the kernel's
+	// cap on dump chunks, so dumps read with the cap.
+	return &Client{nl: nl, conn: conn, family: fam.ID, main: newDumpSocket(nl, maxReadSize)}, nil
 }
+
+const (
+	mainReadSize = 8 << 10
+	// maxReadSize holds the largest dump chunk the kernel builds: it caps
+	// the size it takes from earlier reads at 32 KiB.
+	maxReadSize = 32 << 10
+)
 
 // Close releases the sockets.
 func (c *Client) Close() error {
-	if c.dumpConn != nil {
-		c.dumpConn.Close()
+	if c.svcDump != nil {
+		c.svcDump.nl.Close()
 	}
 	if c.ns != nil {
 		c.ns.Close()
@@ -145,21 +155,44 @@ func (c *Client) mutate(op Op, cmd uint8, attrs func(*wire)) error {
 	return err
 }
 
-// decodeReplies runs fn over the top-level attributes of every reply.
-func decodeReplies(op Op, msgs []genetlink.Message, fn func(*netlink.AttributeDecoder) error) error {
+// decodeReplies runs fn over the attributes of every reply.
+func decodeReplies(op Op, msgs []genetlink.Message, fn func(attrReader) error) error {
 	for _, m := range msgs {
-		ad, err := netlink.NewAttributeDecoder(m.Data)
-		if err != nil {
-			return &Error{Op: op, Err: fmt.Errorf("%w: %v", errInvalidReply, err)}
-		}
-		if err := fn(ad); err != nil {
+		if err := fn(attrReader{b: m.Data}); err != nil {
 			return &Error{Op: op, Err: err}
-		}
-		if err := ad.Err(); err != nil {
-			return &Error{Op: op, Err: fmt.Errorf("%w: %v", errInvalidReply, err)}
 		}
 	}
 	return nil
+}
+
+// appendNests decodes each top-level attribute of type attr in one reply's
+// attributes and appends it to dst.
+func appendNests[T any](dst []T, payload []byte, attr uint16, decode func(attrReader) (T, error)) ([]T, error) {
+	r := attrReader{b: payload}
+	for r.next() {
+		if r.typ != attr {
+			continue
+		}
+		v, err := decode(r.nested())
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, v)
+	}
+	return dst, r.err
+}
+
+// decodeNests collects, from every reply, each top-level attribute of type
+// attr decoded by decode.
+func decodeNests[T any](op Op, msgs []genetlink.Message, attr uint16, decode func(attrReader) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(msgs))
+	var err error
+	for _, m := range msgs {
+		if out, err = appendNests(out, m.Data, attr, decode); err != nil {
+			return out, &Error{Op: op, Err: err}
+		}
+	}
+	return out, nil
 }
 
 func serviceKeyAttr(k ServiceKey) func(*wire) {
@@ -175,40 +208,18 @@ func (c *Client) Info() (Info, error) {
 		return Info{}, err
 	}
 	var info Info
-	err = decodeReplies(OpInfo, msgs, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			switch ad.Type() {
+	err = decodeReplies(OpInfo, msgs, func(r attrReader) error {
+		for r.next() {
+			switch r.typ {
 			case uapi.InfoAttrVersion:
-				info.Version = ad.Uint32()
+				info.Version = r.u32("version")
 			case uapi.InfoAttrConnTabSize:
-				info.ConnTableSize = ad.Uint32()
+				info.ConnTableSize = r.u32("connection table size")
 			}
 		}
-		return nil
+		return r.err
 	})
 	return info, err
-}
-
-// decodeNests collects, from every reply, each top-level attribute of type
-// attr decoded by decode.
-func decodeNests[T any](op Op, msgs []genetlink.Message, attr uint16, decode func(*netlink.AttributeDecoder) (T, error)) ([]T, error) {
-	out := make([]T, 0, len(msgs))
-	err := decodeReplies(op, msgs, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			if ad.Type() != attr {
-				continue
-			}
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				v, err := decode(nad)
-				if err == nil {
-					out = append(out, v)
-				}
-				return err
-			})
-		}
-		return nil
-	})
-	return out, err
 }
 
 func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, error) {
@@ -219,23 +230,30 @@ func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, erro
 // table is an empty slice, not an error. The dump goes over a second socket
 // that reads in 32 KiB pieces, opened on first use.
 func (c *Client) Services() ([]ServiceEntry, error) {
-	conn := c.conn
+	sock := c.main
 	if c.dumpDial != nil {
-		if c.dumpConn == nil {
-			dc, err := c.dumpDial()
+		if c.svcDump == nil {
+			nl, err := c.dumpDial()
 			if err != nil {
 				return nil, &Error{Op: OpServices, Err: err}
 			}
-			c.dumpConn = dc
+			c.svcDump = newDumpSocket(nl, maxReadSize)
 		}
-		conn = c.dumpConn
+		sock = c.svcDump
 	}
-	msgs, err := c.requestOn(conn, OpServices, uapi.CmdGetService, netlink.Dump, nil)
+	var svcs []ServiceEntry
+	err := c.dump(sock, uapi.CmdGetService, nil, func(payload []byte) error {
+		var err error
+		svcs, err = appendNests(svcs, payload, uapi.CmdAttrService, decodeService)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, &Error{Op: OpServices, Err: err}
 	}
-	svcs, err := decodeServiceReplies(OpServices, msgs)
-	return dropRepeats(svcs), err
+	if svcs == nil {
+		svcs = []ServiceEntry{}
+	}
+	return dropRepeats(svcs), nil
 }
 
 // dropRepeats keeps the first of services listed twice. The kernel resumes a
@@ -297,13 +315,28 @@ func (c *Client) DeleteService(k ServiceKey) error {
 // Destinations lists a service's destinations in the kernel's order. The
 // kernel answers an unknown service with an empty list, not an error.
 func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
-	msgs, err := c.request(OpDestinations, uapi.CmdGetDest, netlink.Dump, serviceKeyAttr(k))
-	if err != nil {
-		return nil, err
-	}
-	return decodeNests(OpDestinations, msgs, uapi.CmdAttrDest, func(ad *netlink.AttributeDecoder) (DestinationEntry, error) {
-		return decodeDestination(ad, k.Family)
+	return c.AppendDestinations(nil, k)
+}
+
+// AppendDestinations appends a service's destinations to dst, as
+// Destinations lists them, and returns the extended slice; on error, dst
+// unchanged. Listing many services into one reused slice allocates nothing
+// per service.
+func (c *Client) AppendDestinations(dst []DestinationEntry, k ServiceKey) ([]DestinationEntry, error) {
+	n := len(dst)
+	decode := func(r attrReader) (DestinationEntry, error) { return decodeDestination(r, k.Family) }
+	err := c.dump(c.main, uapi.CmdGetDest, serviceKeyAttr(k), func(payload []byte) error {
+		var err error
+		dst, err = appendNests(dst, payload, uapi.CmdAttrDest, decode)
+		return err
 	})
+	if err != nil {
+		return dst[:n], &Error{Op: OpDestinations, Err: err}
+	}
+	if dst == nil {
+		dst = []DestinationEntry{}
+	}
+	return dst, nil
 }
 
 func destAttrs(k ServiceKey, d Destination, full bool) func(*wire) {
@@ -371,18 +404,18 @@ func (c *Client) Timeouts() (Timeouts, error) {
 		return Timeouts{}, err
 	}
 	var t Timeouts
-	err = decodeReplies(OpTimeouts, msgs, func(ad *netlink.AttributeDecoder) error {
-		for ad.Next() {
-			switch ad.Type() {
+	err = decodeReplies(OpTimeouts, msgs, func(r attrReader) error {
+		for r.next() {
+			switch r.typ {
 			case uapi.CmdAttrTimeoutTCP:
-				t.TCP = ad.Uint32()
+				t.TCP = r.u32("TCP timeout")
 			case uapi.CmdAttrTimeoutTCPFin:
-				t.TCPFin = ad.Uint32()
+				t.TCPFin = r.u32("TCP FIN timeout")
 			case uapi.CmdAttrTimeoutUDP:
-				t.UDP = ad.Uint32()
+				t.UDP = r.u32("UDP timeout")
 			}
 		}
-		return nil
+		return r.err
 	})
 	return t, err
 }

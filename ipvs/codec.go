@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
@@ -105,33 +103,23 @@ func encodeDaemon(w *wire, d Daemon) {
 	}
 }
 
-// Decoding. Every fixed-size attribute is length-checked (the decoder's typed
-// getters fail on a wrong length, and Do closures check explicitly);
-// attributes the client does not know are skipped.
+// Decoding. Every decoder walks the attributes in place with an attrReader
+// (no allocation per attribute: a listing decodes 100,000 destinations).
+// Every fixed-size attribute is length-checked; attributes the client does
+// not know are skipped; the first malformed attribute ends the decode with
+// an error matching errInvalidReply.
 
 func lengthError(name string, got, want int) error {
 	return fmt.Errorf("%w: %s attribute is %d bytes, want %d", errInvalidReply, name, got, want)
 }
 
-func decodeBE16(name string, dst *uint16) func([]byte) error {
-	return func(b []byte) error {
-		if len(b) != 2 {
-			return lengthError(name, len(b), 2)
-		}
-		*dst = binary.BigEndian.Uint16(b)
+// rawAddr returns an address's bytes, kept until the family is known.
+func rawAddr(r *attrReader, name string) []byte {
+	if len(r.val) != 4 && len(r.val) != 16 {
+		r.fail(fmt.Errorf("%w: %s attribute is %d bytes, want 4 or 16", errInvalidReply, name, len(r.val)))
 		return nil
 	}
-}
-
-// decodeRawAddr keeps an address's bytes until the family is known.
-func decodeRawAddr(name string, dst *[]byte) func([]byte) error {
-	return func(b []byte) error {
-		if len(b) != 4 && len(b) != 16 {
-			return fmt.Errorf("%w: %s attribute is %d bytes, want 4 or 16", errInvalidReply, name, len(b))
-		}
-		*dst = append([]byte(nil), b...)
-		return nil
-	}
+	return r.val
 }
 
 // addrOf interprets raw address bytes for a family. A missing address
@@ -149,97 +137,112 @@ func addrOf(f Family, b []byte) (netip.Addr, error) {
 	}
 }
 
-func decodeStats(wide bool, st *Stats) func(*netlink.AttributeDecoder) error {
-	return func(ad *netlink.AttributeDecoder) error {
-		// In the 32-bit nest only the byte counters are 64-bit.
-		num := func(always64 bool) uint64 {
-			if wide || always64 {
-				return ad.Uint64()
-			}
-			return uint64(ad.Uint32())
+// decodeStats decodes IPVS_*_ATTR_STATS (wide false: 32-bit counters except
+// the byte counters) or IPVS_*_ATTR_STATS64 (wide true: all 64-bit).
+func decodeStats(r attrReader, wide bool) (Stats, error) {
+	var st Stats
+	num := func(always64 bool) uint64 {
+		if wide || always64 {
+			return r.u64("statistics counter")
 		}
-		for ad.Next() {
-			switch ad.Type() {
-			case uapi.StatsConns:
-				st.Connections = num(false)
-			case uapi.StatsInPkts:
-				st.PacketsIn = num(false)
-			case uapi.StatsOutPkts:
-				st.PacketsOut = num(false)
-			case uapi.StatsInBytes:
-				st.BytesIn = num(true)
-			case uapi.StatsOutBytes:
-				st.BytesOut = num(true)
-			case uapi.StatsCPS:
-				st.CPS = num(false)
-			case uapi.StatsInPPS:
-				st.PPSIn = num(false)
-			case uapi.StatsOutPPS:
-				st.PPSOut = num(false)
-			case uapi.StatsInBPS:
-				st.BPSIn = num(false)
-			case uapi.StatsOutBPS:
-				st.BPSOut = num(false)
-			}
+		return uint64(r.u32("statistics counter"))
+	}
+	for r.next() {
+		switch r.typ {
+		case uapi.StatsConns:
+			st.Connections = num(false)
+		case uapi.StatsInPkts:
+			st.PacketsIn = num(false)
+		case uapi.StatsOutPkts:
+			st.PacketsOut = num(false)
+		case uapi.StatsInBytes:
+			st.BytesIn = num(true)
+		case uapi.StatsOutBytes:
+			st.BytesOut = num(true)
+		case uapi.StatsCPS:
+			st.CPS = num(false)
+		case uapi.StatsInPPS:
+			st.PPSIn = num(false)
+		case uapi.StatsOutPPS:
+			st.PPSOut = num(false)
+		case uapi.StatsInBPS:
+			st.BPSIn = num(false)
+		case uapi.StatsOutBPS:
+			st.BPSOut = num(false)
 		}
-		return nil
+	}
+	return st, r.err
+}
+
+// statsPair keeps the 32-bit and 64-bit statistics nests of one entry; the
+// 64-bit one wins when both came.
+type statsPair struct {
+	narrow, wide       Stats
+	hasNarrow, hasWide bool
+}
+
+func (p *statsPair) decode(r *attrReader, wide bool) {
+	st, err := decodeStats(r.nested(), wide)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if wide {
+		p.wide, p.hasWide = st, true
+	} else {
+		p.narrow, p.hasNarrow = st, true
 	}
 }
 
+func (p *statsPair) best() Stats {
+	if p.hasWide {
+		return p.wide
+	}
+	return p.narrow
+}
+
 // decodeService decodes the attributes inside IPVS_CMD_ATTR_SERVICE.
-func decodeService(ad *netlink.AttributeDecoder) (ServiceEntry, error) {
+func decodeService(r attrReader) (ServiceEntry, error) {
 	var (
-		s                 ServiceEntry
-		addr              []byte
-		netmask           []byte
-		stats32, stats64  Stats
-		has32, has64, has bool
+		s             ServiceEntry
+		addr, netmask []byte
+		stats         statsPair
+		has           bool
 	)
-	for ad.Next() {
-		switch ad.Type() {
+	for r.next() {
+		switch r.typ {
 		case uapi.SvcAttrAF:
-			s.Family = Family(ad.Uint16())
+			s.Family = Family(r.u16("service family"))
 		case uapi.SvcAttrProtocol:
-			s.Protocol = Protocol(ad.Uint16())
+			s.Protocol = Protocol(r.u16("service protocol"))
 		case uapi.SvcAttrAddr:
-			ad.Do(decodeRawAddr("service address", &addr))
+			addr = rawAddr(&r, "service address")
 		case uapi.SvcAttrPort:
-			ad.Do(decodeBE16("service port", &s.Port))
+			s.Port = r.be16("service port")
 		case uapi.SvcAttrFWMark:
-			s.FWMark = ad.Uint32()
+			s.FWMark = r.u32("service fwmark")
 		case uapi.SvcAttrSchedName:
-			s.Scheduler = ad.String()
+			s.Scheduler = r.str()
 		case uapi.SvcAttrPEName:
-			s.PE = ad.String()
+			s.PE = r.str()
 		case uapi.SvcAttrFlags:
-			ad.Do(func(b []byte) error {
-				if len(b) != 8 {
-					return lengthError("service flags", len(b), 8)
-				}
+			// struct ip_vs_flags: the flags, then the mask.
+			if b := r.fixed("service flags", 8); b != nil {
 				s.Flags = ServiceFlags(binary.NativeEndian.Uint32(b[0:4]))
-				return nil
-			})
+			}
 		case uapi.SvcAttrTimeout:
-			s.Timeout = ad.Uint32()
+			s.Timeout = r.u32("service timeout")
 		case uapi.SvcAttrNetmask:
-			ad.Do(func(b []byte) error {
-				if len(b) != 4 {
-					return lengthError("service netmask", len(b), 4)
-				}
-				netmask = append([]byte(nil), b...)
-				return nil
-			})
+			netmask = r.fixed("service netmask", 4)
 		case uapi.SvcAttrStats:
-			has32 = true
-			ad.Nested(decodeStats(false, &stats32))
+			stats.decode(&r, false)
 		case uapi.SvcAttrStats64:
-			has64 = true
-			ad.Nested(decodeStats(true, &stats64))
+			stats.decode(&r, true)
 		}
 		has = true
 	}
-	if err := ad.Err(); err != nil {
-		return ServiceEntry{}, err
+	if r.err != nil {
+		return ServiceEntry{}, r.err
 	}
 	if !has {
 		return ServiceEntry{}, fmt.Errorf("%w: empty service", errInvalidReply)
@@ -256,114 +259,93 @@ func decodeService(ad *netlink.AttributeDecoder) (ServiceEntry, error) {
 			s.Netmask = binary.BigEndian.Uint32(netmask)
 		}
 	}
-	switch {
-	case has64:
-		s.Stats = stats64
-	case has32:
-		s.Stats = stats32
-	}
+	s.Stats = stats.best()
 	return s, nil
 }
 
 // decodeDestination decodes the attributes inside IPVS_CMD_ATTR_DEST. A
 // destination without an address family attribute (kernels before 3.18) has
 // its service's family.
-func decodeDestination(ad *netlink.AttributeDecoder, svcFamily Family) (DestinationEntry, error) {
+func decodeDestination(r attrReader, svcFamily Family) (DestinationEntry, error) {
 	var (
-		d                DestinationEntry
-		addr             []byte
-		stats32, stats64 Stats
-		has32, has64     bool
+		d     DestinationEntry
+		addr  []byte
+		stats statsPair
 	)
 	d.Family = svcFamily
-	for ad.Next() {
-		switch ad.Type() {
+	for r.next() {
+		switch r.typ {
 		case uapi.DestAttrAddr:
-			ad.Do(decodeRawAddr("destination address", &addr))
+			addr = rawAddr(&r, "destination address")
 		case uapi.DestAttrPort:
-			ad.Do(decodeBE16("destination port", &d.Port))
+			d.Port = r.be16("destination port")
 		case uapi.DestAttrFwdMethod:
-			d.ForwardMethod = ForwardMethod(ad.Uint32())
+			d.ForwardMethod = ForwardMethod(r.u32("forwarding method"))
 		case uapi.DestAttrWeight:
-			d.Weight = ad.Uint32()
+			d.Weight = r.u32("weight")
 		case uapi.DestAttrUThresh:
-			d.UpperThreshold = ad.Uint32()
+			d.UpperThreshold = r.u32("upper threshold")
 		case uapi.DestAttrLThresh:
-			d.LowerThreshold = ad.Uint32()
+			d.LowerThreshold = r.u32("lower threshold")
 		case uapi.DestAttrActiveConns:
-			d.ActiveConns = ad.Uint32()
+			d.ActiveConns = r.u32("active connections")
 		case uapi.DestAttrInactConns:
-			d.InactiveConns = ad.Uint32()
+			d.InactiveConns = r.u32("inactive connections")
 		case uapi.DestAttrPersistConns:
-			d.PersistentConns = ad.Uint32()
+			d.PersistentConns = r.u32("persistent connections")
 		case uapi.DestAttrAddrFamily:
-			d.Family = Family(ad.Uint16())
+			d.Family = Family(r.u16("destination family"))
 		case uapi.DestAttrTunType:
-			d.TunnelType = TunnelType(ad.Uint8())
+			d.TunnelType = TunnelType(r.u8("tunnel type"))
 		case uapi.DestAttrTunPort:
-			ad.Do(decodeBE16("tunnel port", &d.TunnelPort))
+			d.TunnelPort = r.be16("tunnel port")
 		case uapi.DestAttrTunFlags:
-			d.TunnelFlags = TunnelFlags(ad.Uint16())
+			d.TunnelFlags = TunnelFlags(r.u16("tunnel flags"))
 		case uapi.DestAttrStats:
-			has32 = true
-			ad.Nested(decodeStats(false, &stats32))
+			stats.decode(&r, false)
 		case uapi.DestAttrStats64:
-			has64 = true
-			ad.Nested(decodeStats(true, &stats64))
+			stats.decode(&r, true)
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return DestinationEntry{}, err
+	if r.err != nil {
+		return DestinationEntry{}, r.err
 	}
 	var err error
 	if d.Addr, err = addrOf(d.Family, addr); err != nil {
 		return DestinationEntry{}, err
 	}
-	switch {
-	case has64:
-		d.Stats = stats64
-	case has32:
-		d.Stats = stats32
-	}
+	d.Stats = stats.best()
 	return d, nil
 }
 
-func decodeDaemon(ad *netlink.AttributeDecoder) (Daemon, error) {
+func decodeDaemon(r attrReader) (Daemon, error) {
 	var d Daemon
-	for ad.Next() {
-		switch ad.Type() {
+	for r.next() {
+		switch r.typ {
 		case uapi.DaemonAttrState:
-			d.State = DaemonState(ad.Uint32())
+			d.State = DaemonState(r.u32("daemon state"))
 		case uapi.DaemonAttrMcastIfn:
-			d.Interface = ad.String()
+			d.Interface = r.str()
 		case uapi.DaemonAttrSyncID:
-			d.SyncID = ad.Uint32()
+			d.SyncID = r.u32("sync id")
 		case uapi.DaemonAttrSyncMaxLen:
-			d.MaxLen = ad.Uint16()
+			d.MaxLen = r.u16("sync maxlen")
 		case uapi.DaemonAttrMcastGroup:
-			ad.Do(func(b []byte) error {
-				if len(b) != 4 {
-					return lengthError("multicast group", len(b), 4)
-				}
+			if b := r.fixed("multicast group", 4); b != nil {
 				d.Group = netip.AddrFrom4([4]byte(b))
-				return nil
-			})
+			}
 		case uapi.DaemonAttrMcastGroup6:
-			ad.Do(func(b []byte) error {
-				if len(b) != 16 {
-					return lengthError("IPv6 multicast group", len(b), 16)
-				}
-				// The kernel sends both groups; only a set IPv6 one counts.
+			// The kernel sends both groups; only a set IPv6 one counts.
+			if b := r.fixed("IPv6 multicast group", 16); b != nil {
 				if g := netip.AddrFrom16([16]byte(b)); !g.IsUnspecified() {
 					d.Group = g
 				}
-				return nil
-			})
+			}
 		case uapi.DaemonAttrMcastPort:
-			d.Port = ad.Uint16()
+			d.Port = r.u16("multicast port")
 		case uapi.DaemonAttrMcastTTL:
-			d.TTL = ad.Uint8()
+			d.TTL = r.u8("multicast TTL")
 		}
 	}
-	return d, ad.Err()
+	return d, r.err
 }

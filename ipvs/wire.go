@@ -1,7 +1,9 @@
 package ipvs
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/mdlayher/netlink"
 )
@@ -76,4 +78,120 @@ func (w *wire) nest(typ uint16, fn func(w *wire)) {
 	fn(w)
 	binary.NativeEndian.PutUint16(w.b[start:], uint16(len(w.b)-start))
 	binary.NativeEndian.PutUint16(w.b[start+2:], typ|netlink.Nested)
+}
+
+// attrReader walks netlink attributes in place. Getters check the value's
+// length against the type and record the first failure, after which next
+// reports no more attributes; err holds it.
+type attrReader struct {
+	b   []byte // what is left after the current attribute
+	typ uint16 // the current attribute's type, without the nested and byte-order flags
+	val []byte // the current attribute's value
+	err error
+}
+
+const attrTypeMask = ^uint16(netlink.Nested | netlink.NetByteOrder)
+
+func (r *attrReader) next() bool {
+	if r.err != nil || len(r.b) == 0 {
+		return false
+	}
+	if len(r.b) < attrHeaderLen {
+		r.fail(fmt.Errorf("%w: %d stray bytes after the attributes", errInvalidReply, len(r.b)))
+		return false
+	}
+	n := int(binary.NativeEndian.Uint16(r.b))
+	if n < attrHeaderLen || n > len(r.b) {
+		r.fail(fmt.Errorf("%w: attribute length %d with %d bytes left", errInvalidReply, n, len(r.b)))
+		return false
+	}
+	r.typ = binary.NativeEndian.Uint16(r.b[2:]) & attrTypeMask
+	r.val = r.b[attrHeaderLen:n]
+	r.b = r.b[min(nlAlign(n), len(r.b)):]
+	return true
+}
+
+func nlAlign(n int) int { return (n + 3) &^ 3 }
+
+func (r *attrReader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// nested reads the current attribute's value as attributes.
+func (r *attrReader) nested() attrReader { return attrReader{b: r.val} }
+
+// fixed returns the value if it has n bytes, else nil (and records the failure).
+func (r *attrReader) fixed(name string, n int) []byte {
+	if len(r.val) != n {
+		r.fail(lengthError(name, len(r.val), n))
+		return nil
+	}
+	return r.val
+}
+
+func (r *attrReader) u8(name string) uint8 {
+	if b := r.fixed(name, 1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *attrReader) u16(name string) uint16 {
+	if b := r.fixed(name, 2); b != nil {
+		return binary.NativeEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *attrReader) be16(name string) uint16 {
+	if b := r.fixed(name, 2); b != nil {
+		return binary.BigEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *attrReader) u32(name string) uint32 {
+	if b := r.fixed(name, 4); b != nil {
+		return binary.NativeEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *attrReader) u64(name string) uint64 {
+	if b := r.fixed(name, 8); b != nil {
+		return binary.NativeEndian.Uint64(b)
+	}
+	return 0
+}
+
+// str returns a NUL-terminated string without its terminator(s).
+func (r *attrReader) str() string { return internName(bytes.TrimRight(r.val, "\x00")) }
+
+// internName returns b as a string. Names a listing repeats for every
+// service (schedulers) come from a fixed set, so a table of 10,000 services
+// does not allocate 10,000 copies.
+func internName(b []byte) string {
+	switch string(b) {
+	case "rr":
+		return "rr"
+	case "wrr":
+		return "wrr"
+	case "lc":
+		return "lc"
+	case "wlc":
+		return "wlc"
+	case "sh":
+		return "sh"
+	case "mh":
+		return "mh"
+	case "sed":
+		return "sed"
+	case "nq":
+		return "nq"
+	case "sip":
+		return "sip"
+	}
+	return string(b)
 }

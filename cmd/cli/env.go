@@ -26,6 +26,7 @@ type env struct {
 
 	client *ipvs.Client
 	info   ipvs.Info
+	dests  []ipvs.DestinationEntry // reused by listings, service after service
 }
 
 func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {

@@ -1,0 +1,171 @@
+package ipvs
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
+)
+
+// Dumps skip mdlayher/netlink's receive path: a listing with counters makes
+// one destination dump per service, 10,000 for a large table, and under
+// emulation the generic path (message slices, validation, allocation per
+// attribute) cost three times the kernel's own work. dump writes the request
+// and reads the replies with plain syscalls on the connection's socket into
+// one reused buffer, and hands each reply's attributes to the caller, who
+// decodes them in place.
+
+// dumpSocket is a netlink socket that dumps go over, with its read buffer.
+type dumpSocket struct {
+	nl *netlink.Conn
+	// buf is sized to the socket's read size: the kernel sizes each dump
+	// chunk by the largest read the socket has made, so reads of this size
+	// never truncate one.
+	buf []byte
+	req wire // the request being built, reused
+}
+
+func newDumpSocket(nl *netlink.Conn, readSize int) *dumpSocket {
+	return &dumpSocket{nl: nl, buf: make([]byte, readSize)}
+}
+
+// dump sends one dump request of command cmd with the attributes attrs
+// appends, then passes the attributes of every reply to fn until the
+// kernel's end-of-dump message.
+func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(payload []byte) error) error {
+	c.seq++
+	seq := c.seq
+	w := &s.req
+	w.b = append(w.b[:0], make([]byte, nlmsgHeaderLen)...)
+	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
+	if attrs != nil {
+		attrs(w)
+	}
+	binary.NativeEndian.PutUint32(w.b[0:], uint32(len(w.b)))
+	binary.NativeEndian.PutUint16(w.b[4:], c.family)
+	binary.NativeEndian.PutUint16(w.b[6:], uint16(netlink.Request|netlink.Dump))
+	binary.NativeEndian.PutUint32(w.b[8:], seq)
+
+	raw, err := s.nl.SyscallConn()
+	if err != nil {
+		return c.dumpParsed(s.nl, w.b, fn) // fakes have no socket
+	}
+	var serr error
+	err = raw.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), w.b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	// After a decode error the rest of the dump is still read, so that no
+	// reply is left in the socket for the next request.
+	var decodeErr error
+	consume := func(payload []byte) error {
+		if decodeErr == nil {
+			decodeErr = fn(payload)
+		}
+		return nil
+	}
+	for {
+		var n int
+		var rerr error
+		err = raw.Read(func(fd uintptr) bool {
+			// MSG_TRUNC makes n the reply's real length, to notice a cut one.
+			n, _, rerr = unix.Recvfrom(int(fd), s.buf, unix.MSG_TRUNC)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return err
+		}
+		if n > len(s.buf) {
+			return fmt.Errorf("%w: a reply of %d bytes did not fit the %d-byte buffer", errInvalidReply, n, len(s.buf))
+		}
+		done, err := walkDumpReplies(s.buf[:n], seq, consume)
+		if err != nil {
+			return err
+		}
+		if done {
+			return decodeErr
+		}
+	}
+}
+
+// walkDumpReplies passes the attributes of each reply to request seq in b
+// (one datagram) to fn; done reports the end of the dump. Messages for other
+// requests, which cannot be outstanding here, are skipped.
+func walkDumpReplies(b []byte, seq uint32, fn func(payload []byte) error) (done bool, err error) {
+	const genlHeaderLen = 4
+	for len(b) > 0 {
+		if len(b) < nlmsgHeaderLen {
+			return true, fmt.Errorf("%w: %d stray bytes after the messages", errInvalidReply, len(b))
+		}
+		n := int(binary.NativeEndian.Uint32(b))
+		if n < nlmsgHeaderLen || n > len(b) {
+			return true, fmt.Errorf("%w: message length %d with %d bytes left", errInvalidReply, n, len(b))
+		}
+		msg := b[:n]
+		b = b[min(nlAlign(n), len(b)):]
+		if binary.NativeEndian.Uint32(msg[8:]) != seq {
+			continue
+		}
+		switch typ := binary.NativeEndian.Uint16(msg[4:]); typ {
+		case unix.NLMSG_NOOP:
+		case unix.NLMSG_DONE, unix.NLMSG_ERROR:
+			// Both carry an errno (negated; 0 for none) first. A dump that
+			// fails to start is answered with NLMSG_ERROR.
+			if len(msg) < nlmsgHeaderLen+4 {
+				if typ == unix.NLMSG_DONE {
+					return true, nil
+				}
+				return true, fmt.Errorf("%w: short error message", errInvalidReply)
+			}
+			if code := int32(binary.NativeEndian.Uint32(msg[nlmsgHeaderLen:])); code < 0 {
+				return true, &netlink.OpError{Op: "receive", Err: unix.Errno(-code), Sequence: seq}
+			}
+			return true, nil
+		default:
+			if len(msg) < nlmsgHeaderLen+genlHeaderLen {
+				return true, fmt.Errorf("%w: short generic netlink message", errInvalidReply)
+			}
+			if err := fn(msg[nlmsgHeaderLen+genlHeaderLen:]); err != nil {
+				return true, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// dumpParsed runs a prepared dump request through netlink.Conn.Execute, for
+// connections without a socket (the fake kernel of package ipvstest).
+func (c *Client) dumpParsed(nl *netlink.Conn, req []byte, fn func(payload []byte) error) error {
+	var m netlink.Message
+	if err := m.UnmarshalBinary(req); err != nil {
+		return err
+	}
+	msgs, err := nl.Execute(m)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.Header.Type == netlink.Done || m.Header.Type == netlink.Error {
+			continue
+		}
+		if len(m.Data) < 4 {
+			return fmt.Errorf("%w: short generic netlink message", errInvalidReply)
+		}
+		if err := fn(m.Data[4:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
