@@ -1,13 +1,11 @@
 package ipvs
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
-	"strconv"
-	"strings"
 )
 
 // ProcService is a service as /proc/net/ip_vs shows it, with its
@@ -25,34 +23,42 @@ type ProcService struct {
 	FWMark   uint32
 	Sched    string
 
-	destLines []byte // this service's destination lines, parsed on demand
+	dests []procDest
 }
 
-// Destinations parses the service's destination lines: Family, Addr, Port,
-// ForwardMethod, Weight, ActiveConns and InactiveConns are set. Parsing
-// on demand keeps a listing's memory at the file's text plus one service.
-func (p *ProcService) Destinations() ([]DestinationEntry, error) {
-	var out []DestinationEntry
-	for rest := p.destLines; len(rest) > 0; {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = nil
+// procDest is what a destination line holds, compactly: a large table's
+// destinations are kept, parsed, until the listing prints them in sorted
+// service order.
+type procDest struct {
+	addr                            netip.Addr
+	port                            uint16
+	method                          ForwardMethod
+	weight, activeConns, inactConns uint32
+}
+
+// AppendDestinations appends the service's destinations to dst with Family,
+// Addr, Port, ForwardMethod, Weight, ActiveConns and InactiveConns set.
+func (p *ProcService) AppendDestinations(dst []DestinationEntry) []DestinationEntry {
+	for i := range p.dests {
+		pd := &p.dests[i]
+		d := DestinationEntry{ActiveConns: pd.activeConns, InactiveConns: pd.inactConns}
+		d.Family, d.Addr, d.Port, d.ForwardMethod, d.Weight = IPv4, pd.addr, pd.port, pd.method, pd.weight
+		if pd.addr.Is6() {
+			d.Family = IPv6
 		}
-		d, err := parseProcDest(string(line[len(procDestPrefix):]))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
+		dst = append(dst, d)
 	}
-	return out, nil
+	return dst
 }
 
-// HasForwardMethod reports whether a destination line names the method, as
-// /proc spells it (Masq, Local, Tunnel, Route), without parsing the lines.
-func (p *ProcService) HasForwardMethod(name string) bool {
-	return bytes.Contains(p.destLines, []byte(" "+name+" "))
+// HasForwardMethod reports whether any destination uses method m.
+func (p *ProcService) HasForwardMethod(m ForwardMethod) bool {
+	for i := range p.dests {
+		if p.dests[i].method == m {
+			return true
+		}
+	}
+	return false
 }
 
 // Matches reports whether p is the listing of s, by identity and scheduler.
@@ -68,66 +74,97 @@ func (p *ProcService) Matches(s *ServiceEntry) bool {
 
 const procDestPrefix = "  -> "
 
-// ParseProcIPVS reads the text of /proc/net/ip_vs. Service lines are parsed
-// at once, destination lines when asked for (ProcService.Destinations,
-// which reports a malformed line then).
+// procDestChunk is how many destinations share one allocation: the table's
+// destinations are stored in chunks instead of one slice grown by doubling,
+// which would hold up to twice the memory while copying.
+const procDestChunk = 4096
+
+// ParseProcIPVS reads /proc/net/ip_vs as a stream and parses every line; a
+// malformed one fails the whole read.
 func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	var out []ProcService
-	destStart := -1
-	closeDests := func(end int) {
-		if destStart >= 0 {
-			out[len(out)-1].destLines = data[destStart:end]
-			destStart = -1
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		out   []ProcService
+		chunk []procDest // the chunk the current service's destinations go into
+		first int        // where in chunk they start
+	)
+	closeDests := func() {
+		if len(out) > 0 {
+			out[len(out)-1].dests = chunk[first:len(chunk):len(chunk)]
 		}
+		first = len(chunk)
 	}
-	for n, off := 1, 0; off < len(data); n++ {
-		end := bytes.IndexByte(data[off:], '\n')
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += off
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			return nil, fmt.Errorf("ip_vs line %d: longer than %d bytes", n, br.Size())
 		}
-		line := data[off:end]
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
 		switch {
 		case n <= 3: // version and two title lines
 		case bytes.HasPrefix(line, []byte(procDestPrefix)):
 			if len(out) == 0 {
 				return nil, fmt.Errorf("ip_vs line %d: destination before any service", n)
 			}
-			if destStart < 0 {
-				destStart = off
+			d, perr := parseProcDest(line[len(procDestPrefix):])
+			if perr != nil {
+				return nil, fmt.Errorf("ip_vs line %d: %w", n, perr)
 			}
+			if len(chunk) == cap(chunk) {
+				// Move this service's destinations so far into a new chunk.
+				grown := make([]procDest, 0, max(procDestChunk, 2*(len(chunk)-first)))
+				chunk, first = append(grown, chunk[first:]...), 0
+			}
+			chunk = append(chunk, d)
 		default:
-			closeDests(off - 1)
-			s, err := parseProcService(string(line))
-			if err != nil {
-				return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
+			closeDests()
+			s, perr := parseProcService(line)
+			if perr != nil {
+				return nil, fmt.Errorf("ip_vs line %d: %w", n, perr)
 			}
 			out = append(out, s)
 		}
-		off = end + 1
+		if err == io.EOF {
+			break
+		}
 	}
-	closeDests(len(data))
+	closeDests()
 	return out, nil
 }
 
-func parseProcService(line string) (ProcService, error) {
-	f := strings.Fields(line)
-	if len(f) < 3 {
+// field splits off the first space-separated field of b.
+func field(b []byte) (f, rest []byte) {
+	for len(b) > 0 && b[0] == ' ' {
+		b = b[1:]
+	}
+	i := bytes.IndexByte(b, ' ')
+	if i < 0 {
+		return b, nil
+	}
+	return b[:i], b[i:]
+}
+
+func parseProcService(line []byte) (ProcService, error) {
+	proto, rest := field(line)
+	addr, rest := field(rest)
+	sched, _ := field(rest)
+	if len(sched) == 0 {
 		return ProcService{}, fmt.Errorf("short service line %q", line)
 	}
-	s := ProcService{Sched: f[2]}
-	switch f[0] {
+	s := ProcService{Sched: internName(sched)}
+	switch string(proto) {
 	case "FWM":
-		mark, err := strconv.ParseUint(f[1], 16, 32)
-		if err != nil {
-			return ProcService{}, fmt.Errorf("fwmark %q", f[1])
+		mark, ok := parseHex(addr, 8)
+		if !ok {
+			return ProcService{}, fmt.Errorf("fwmark %q", addr)
 		}
-		s.FWMark = uint32(mark)
+		s.FWMark = mark
 		return s, nil
 	case "TCP":
 		s.Protocol = TCP
@@ -136,73 +173,109 @@ func parseProcService(line string) (ProcService, error) {
 	case "SCTP":
 		s.Protocol = SCTP
 	default:
-		return ProcService{}, fmt.Errorf("protocol %q", f[0])
+		return ProcService{}, fmt.Errorf("protocol %q", proto)
 	}
 	var err error
-	s.Addr, s.Port, err = parseProcAddrPort(f[1])
+	s.Addr, s.Port, err = parseProcAddrPort(addr)
 	return s, err
 }
 
+// parseHex reads 1 to max hex digits.
+func parseHex(b []byte, max int) (uint32, bool) {
+	if len(b) == 0 || len(b) > max {
+		return 0, false
+	}
+	var v uint32
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint32(c)
+	}
+	return v, true
+}
+
+// parseDecimal reads a non-negative decimal number below 2^32 (the kernel
+// prints these with %d or %u; a sign means corruption).
+func parseDecimal(b []byte) (uint32, bool) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return uint32(v), v <= 1<<32-1
+}
+
 // parseProcAddrPort reads "C0000201:0050" or "[2001:0db8:...:0001]:01BB".
-func parseProcAddrPort(text string) (netip.Addr, uint16, error) {
-	i := strings.LastIndexByte(text, ':')
+func parseProcAddrPort(text []byte) (netip.Addr, uint16, error) {
+	i := bytes.LastIndexByte(text, ':')
 	if i < 0 {
 		return netip.Addr{}, 0, fmt.Errorf("address %q", text)
 	}
-	port, err := strconv.ParseUint(text[i+1:], 16, 16)
-	if err != nil {
+	port, ok := parseHex(text[i+1:], 4)
+	if !ok {
 		return netip.Addr{}, 0, fmt.Errorf("port in %q", text)
 	}
 	host := text[:i]
-	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		a, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !a.Is6() {
+	if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		a, err := netip.ParseAddr(string(host[1 : len(host)-1]))
+		if err != nil || !a.Is6() || a.Zone() != "" {
 			return netip.Addr{}, 0, fmt.Errorf("address %q", text)
 		}
 		return a, uint16(port), nil
 	}
-	b, err := hex.DecodeString(host)
-	if err != nil || len(b) != 4 {
+	v, ok := parseHex(host, 8)
+	if !ok || len(host) != 8 {
 		return netip.Addr{}, 0, fmt.Errorf("address %q", text)
 	}
-	return netip.AddrFrom4([4]byte(b)), uint16(port), nil
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), uint16(port), nil
 }
 
-func parseProcDest(rest string) (DestinationEntry, error) {
-	f := strings.Fields(rest)
-	if len(f) != 5 {
-		return DestinationEntry{}, fmt.Errorf("destination line %q", rest)
+func parseProcDest(rest []byte) (procDest, error) {
+	var f [6][]byte
+	for i := range f {
+		f[i], rest = field(rest)
 	}
-	var d DestinationEntry
+	if len(f[4]) == 0 || len(f[5]) != 0 {
+		return procDest{}, fmt.Errorf("destination line %q", rest)
+	}
+	var d procDest
 	var err error
-	if d.Addr, d.Port, err = parseProcAddrPort(f[0]); err != nil {
+	if d.addr, d.port, err = parseProcAddrPort(f[0]); err != nil {
 		return d, err
 	}
-	d.Family = IPv4
-	if d.Addr.Is6() {
-		d.Family = IPv6
-	}
-	switch f[1] {
+	switch string(f[1]) {
 	case "Masq":
-		d.ForwardMethod = Masquerade
+		d.method = Masquerade
 	case "Local":
-		d.ForwardMethod = Local
+		d.method = Local
 	case "Tunnel":
-		d.ForwardMethod = Tunnel
+		d.method = Tunnel
 	case "Route":
-		d.ForwardMethod = Route
+		d.method = Route
 	case "Bypass":
-		d.ForwardMethod = Bypass
+		d.method = Bypass
 	default:
 		return d, fmt.Errorf("forwarding method %q", f[1])
 	}
-	nums := make([]uint64, 3)
-	for i, text := range f[2:] {
-		// The kernel prints these with %d; a negative one is corrupt.
-		if nums[i], err = strconv.ParseUint(text, 10, 32); err != nil {
-			return d, fmt.Errorf("number %q", text)
-		}
+	var ok [3]bool
+	d.weight, ok[0] = parseDecimal(f[2])
+	d.activeConns, ok[1] = parseDecimal(f[3])
+	d.inactConns, ok[2] = parseDecimal(f[4])
+	if ok != [3]bool{true, true, true} {
+		return d, fmt.Errorf("numbers in %q %q %q", f[2], f[3], f[4])
 	}
-	d.Weight, d.ActiveConns, d.InactiveConns = uint32(nums[0]), uint32(nums[1]), uint32(nums[2])
 	return d, nil
 }

@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
@@ -45,17 +46,14 @@ func TestParseProcIPVS(t *testing.T) {
 	}
 	var gotParsed []parsed
 	for _, p := range got {
-		dests, err := p.Destinations()
-		if err != nil {
-			t.Fatalf("Destinations: %v", err)
-		}
-		p.destLines = nil
+		dests := p.AppendDestinations(nil)
+		p.dests = nil
 		gotParsed = append(gotParsed, parsed{p, dests})
 	}
 	if diff := cmp.Diff(want, gotParsed, cmp.Comparer(func(x, y netip.Addr) bool { return x == y }), cmp.AllowUnexported(ProcService{})); diff != "" {
 		t.Errorf("ParseProcIPVS (-want +got):\n%s", diff)
 	}
-	if !got[3].HasForwardMethod("Tunnel") || got[5].HasForwardMethod("Tunnel") || !got[5].HasForwardMethod("Route") {
+	if !got[3].HasForwardMethod(Tunnel) || got[5].HasForwardMethod(Tunnel) || !got[5].HasForwardMethod(Route) {
 		t.Errorf("HasForwardMethod misreads the destination lines")
 	}
 	fwm6 := ServiceEntry{Service: Service{ServiceKey: ServiceKey{Family: IPv6, FWMark: 3000000000}, Scheduler: "wlc"}}
@@ -72,6 +70,12 @@ func TestParseProcIPVSRejectsGarbage(t *testing.T) {
 		"XYZ  C0000201:0050 rr\n",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Warp    3      0          0\n",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    -3      0          0\n",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    3      0          0          7\n",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    3      0\n",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    3      0          4294967296\n",
+		"TCP  [2001:db8::1%eth0]:0050 rr\n",
+		"TCP  C0000201:10050 rr\n",
+		"FWM  G rr\n",
 	} {
 		if err := parseAll(header + body); err == nil {
 			t.Errorf("ParseProcIPVS(%q) and Destinations succeeded", body)
@@ -79,15 +83,42 @@ func TestParseProcIPVSRejectsGarbage(t *testing.T) {
 	}
 }
 
-// parseAll parses the services and every destination line.
 func parseAll(text string) error {
-	svcs, err := ParseProcIPVS(strings.NewReader(text))
-	for i := range svcs {
-		if err == nil {
-			_, err = svcs[i].Destinations()
+	_, err := ParseProcIPVS(strings.NewReader(text))
+	return err
+}
+
+// TestParseProcIPVSLargeTable parses a table whose destinations span
+// several storage chunks, one service larger than a chunk, and checks that
+// every service keeps exactly its own destinations.
+func TestParseProcIPVSLargeTable(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+	sizes := []int{3, procDestChunk - 2, 5, 2*procDestChunk + 1, 0, 7}
+	for i, n := range sizes {
+		fmt.Fprintf(&b, "TCP  C00002%02X:0050 rr \n", i)
+		for j := 0; j < n; j++ {
+			fmt.Fprintf(&b, "  -> %08X:%04X      Masq    %-7d%-7d%-7d\n", 0xC6330000+j, i, i, j, n)
 		}
 	}
-	return err
+	svcs, err := ParseProcIPVS(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svcs) != len(sizes) {
+		t.Fatalf("%d services, want %d", len(svcs), len(sizes))
+	}
+	for i, n := range sizes {
+		dests := svcs[i].AppendDestinations(nil)
+		if len(dests) != n {
+			t.Fatalf("service %d: %d destinations, want %d", i, len(dests), n)
+		}
+		for j, d := range dests {
+			if d.Port != uint16(i) || d.Weight != uint32(i) || d.ActiveConns != uint32(j) || d.InactiveConns != uint32(n) {
+				t.Fatalf("service %d destination %d = %+v", i, j, d)
+			}
+		}
+	}
 }
 
 func FuzzParseProcIPVS(f *testing.F) {

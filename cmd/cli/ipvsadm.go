@@ -254,10 +254,11 @@ func (e *env) list(inv *compat.Invocation) outcome {
 // A table changing during the read: /proc lists services in the order of
 // the netlink dump, and each /proc service must match the dumped service at
 // the same position by identity and scheduler. If any does not (the table
-// changed between the two reads), or /proc cannot be read, every service's
-// destinations come from netlink instead. Either way each service is
-// printed once, with destinations read after the service list, and a
-// service deleted meanwhile shows no destinations, as with ipvsadm.
+// changed between the two reads), or /proc cannot be read or has a line it
+// should not, every service's destinations come from netlink instead.
+// Either way each service is printed once, with destinations read after the
+// service list, and a service deleted meanwhile shows no destinations, as
+// with ipvsadm.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	o := formatOptions(inv)
 	if !rules {
@@ -311,7 +312,7 @@ func (e *env) procServices(tables []format.Table) map[ipvs.ServiceKey]*ipvs.Proc
 	}
 	byKey := make(map[ipvs.ServiceKey]*ipvs.ProcService, len(procs))
 	for i := range procs {
-		if !procs[i].HasForwardMethod("Tunnel") {
+		if !procs[i].HasForwardMethod(ipvs.Tunnel) {
 			byKey[tables[i].Service.ServiceKey] = &procs[i]
 		}
 	}
@@ -323,20 +324,20 @@ func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
 }
 
 // printTable prints one service with its destinations, taken from proc when
-// given (and well-formed), otherwise from the kernel over netlink.
+// given, otherwise from the kernel over netlink.
 func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool, proc *ipvs.ProcService) outcome {
-	var err error
+	// One slice serves every service of a listing.
 	if proc != nil {
-		t.Dests, err = proc.Destinations()
-	}
-	if proc == nil || err != nil {
-		dests, err := e.client.Destinations(t.Service.ServiceKey)
+		e.dests = proc.AppendDestinations(e.dests[:0])
+	} else {
+		var err error
+		e.dests, err = e.client.AppendDestinations(e.dests[:0], t.Service.ServiceKey)
 		if err != nil {
 			e.errorln(kernelMessage(ipvs.OpDestinations, err))
 			return exitNow(1)
 		}
-		t.Dests = dests
 	}
+	t.Dests = e.dests
 	if rules {
 		format.Save(e.stdout, t, e.names, numeric)
 	} else {
