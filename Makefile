@@ -34,7 +34,7 @@ bench: build
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench ./scripts/bench
 	scripts/vm.sh run --timeout $(or $(BENCH_TIMEOUT),14400) --mem 2048 \
 		--file $(BIN):/opt/lvsadm/lvsadm --file bin/bench:/opt/lvsadm/bench -- \
-		'ln -s lvsadm /opt/lvsadm/ipvsadm && /opt/lvsadm/bench -lvsadm /opt/lvsadm/ipvsadm -reps "$(or $(BENCH_REPS),3)" -quick "$(or $(BENCH_QUICK),0)"'
+		'ln -s lvsadm /opt/lvsadm/ipvsadm && /opt/lvsadm/bench -lvsadm /opt/lvsadm/ipvsadm -reps "$(or $(BENCH_REPS),3)" -quick "$(or $(BENCH_QUICK),0)" -only "$(BENCH_ONLY)"'
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

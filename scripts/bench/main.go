@@ -51,7 +51,8 @@ type config struct {
 	// single is the table the single-invocation loops start from.
 	single     tableSize
 	quick      bool
-	singleRuns int // invocations per single-invocation loop
+	singleRuns int    // invocations per single-invocation loop
+	only       string // comma-separated step groups to run; empty: all
 }
 
 func parseFlags(args []string) (config, error) {
@@ -62,6 +63,7 @@ func parseFlags(args []string) (config, error) {
 	reps := fs.String("reps", "3", "repetitions per tool and workload (BENCH_REPS)")
 	quick := fs.String("quick", "0", "1 = use 1,000 x 10 for the 10,000 x 10 workloads (BENCH_QUICK)")
 	singleRuns := fs.Int("single-runs", 200, "invocations per single-invocation loop")
+	only := fs.String("only", "", "run only these step groups, comma-separated: checks, restore, listings, singles (BENCH_ONLY; for development, a partial report)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -84,6 +86,7 @@ func parseFlags(args []string) (config, error) {
 		small:      tableSize{Services: 1000, DestsPerService: 10},
 		single:     tableSize{Services: 3, DestsPerService: 2},
 		singleRuns: *singleRuns,
+		only:       *only,
 	}
 	switch *quick {
 	case "", "0":

@@ -58,18 +58,24 @@ func run(cfg config) (*report, error) {
 	if err := b.prepare(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{
-		b.outputChecks,
-		b.restoreLarge,
-		b.restoreSmall,
-		func() error { return b.listing("-Ln", targetLn) },
-		func() error { return b.listing("-Sn", targetSn) },
-		func() error { return b.listing("-Ln --stats", targetLnStats) },
-		b.procListing,
-		b.singles,
+	steps := []struct {
+		group string
+		run   func() error
+	}{
+		{"checks", b.outputChecks},
+		{"restore", b.restoreLarge},
+		{"restore", b.restoreSmall},
+		{"listings", func() error { return b.listing("-Ln", targetLn) }},
+		{"listings", func() error { return b.listing("-Sn", targetSn) }},
+		{"listings", func() error { return b.listing("-Ln --stats", targetLnStats) }},
+		{"listings", b.procListing},
+		{"singles", b.singles},
 	}
 	for _, step := range steps {
-		if err := step(); err != nil {
+		if cfg.only != "" && !slices.Contains(strings.Split(cfg.only, ","), step.group) {
+			continue
+		}
+		if err := step.run(); err != nil {
 			return b.report, err
 		}
 	}
