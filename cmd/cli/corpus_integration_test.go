@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -280,7 +281,11 @@ func TestIntegrationCorpus(t *testing.T) {
 	sort.Strings(files)
 	dirs := toolDirs(t)
 	start := time.Now()
-	t.Cleanup(func() { t.Logf("%d corpus cases in %v", len(files), time.Since(start).Round(time.Millisecond)) })
+	var passed atomic.Int32
+	t.Cleanup(func() {
+		// On stderr, so that the CI log shows the count and time without -v.
+		fmt.Fprintf(os.Stderr, "corpus: %d of %d cases passed in %v\n", passed.Load(), len(files), time.Since(start).Round(time.Second))
+	})
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -288,6 +293,11 @@ func TestIntegrationCorpus(t *testing.T) {
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".txt")
 		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if !t.Failed() {
+					passed.Add(1)
+				}
+			}()
 			// Every case has its own namespaces, so cases run side by side
 			// (-test.parallel, default GOMAXPROCS), except those with sync
 			// daemons: concurrent daemon stops and namespace teardowns with

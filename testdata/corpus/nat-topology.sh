@@ -13,6 +13,8 @@
 #   nat-topology.sh traffic N           N HTTP/1.0 requests from the client,
 #                                       responses appended to ./responses
 #   nat-topology.sh hold N              N idle connections left open (ActiveConn)
+#   nat-topology.sh download MB         one request for an MB-megabyte page (body
+#                                       counted into ./downloaded, not kept)
 #   nat-topology.sh down                kill the lab's processes, delete it
 #
 # Names carry the pid of the `up` call (kept in ./.nat-topology-id), so runs
@@ -89,6 +91,11 @@ traffic)
 		printf 'GET / HTTP/1.0\r\n\r\n' | $IP netns exec "$client" nc -w 5 "$VIP" 80 >>responses
 		i=$((i + 1))
 	done
+	;;
+download)
+	# Both servers serve the same big file (a hard link: no extra memory).
+	[ -f www1/big ] || { head -c "$((${1:?megabytes} * 1000000))" /dev/zero >www1/big && ln www1/big www2/big; }
+	printf 'GET /big HTTP/1.0\r\n\r\n' | $IP netns exec "$client" nc -w 30 "$VIP" 80 | wc -c >>downloaded
 	;;
 hold)
 	i=0
