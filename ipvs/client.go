@@ -324,10 +324,9 @@ func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
 // per service.
 func (c *Client) AppendDestinations(dst []DestinationEntry, k ServiceKey) ([]DestinationEntry, error) {
 	n := len(dst)
-	decode := func(r attrReader) (DestinationEntry, error) { return decodeDestination(r, k.Family) }
 	err := c.dump(c.main, uapi.CmdGetDest, serviceKeyAttr(k), func(payload []byte) error {
 		var err error
-		dst, err = appendNests(dst, payload, uapi.CmdAttrDest, decode)
+		dst, err = appendDestinations(dst, payload, k.Family)
 		return err
 	})
 	if err != nil {

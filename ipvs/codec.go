@@ -141,64 +141,66 @@ func addrOf(f Family, b []byte) (netip.Addr, error) {
 // the byte counters) or IPVS_*_ATTR_STATS64 (wide true: all 64-bit).
 func decodeStats(r attrReader, wide bool) (Stats, error) {
 	var st Stats
-	num := func(always64 bool) uint64 {
-		if wide || always64 {
-			return r.u64("statistics counter")
-		}
-		return uint64(r.u32("statistics counter"))
-	}
 	for r.next() {
+		var dst *uint64
+		always64 := false
 		switch r.typ {
 		case uapi.StatsConns:
-			st.Connections = num(false)
+			dst = &st.Connections
 		case uapi.StatsInPkts:
-			st.PacketsIn = num(false)
+			dst = &st.PacketsIn
 		case uapi.StatsOutPkts:
-			st.PacketsOut = num(false)
+			dst = &st.PacketsOut
 		case uapi.StatsInBytes:
-			st.BytesIn = num(true)
+			dst, always64 = &st.BytesIn, true
 		case uapi.StatsOutBytes:
-			st.BytesOut = num(true)
+			dst, always64 = &st.BytesOut, true
 		case uapi.StatsCPS:
-			st.CPS = num(false)
+			dst = &st.CPS
 		case uapi.StatsInPPS:
-			st.PPSIn = num(false)
+			dst = &st.PPSIn
 		case uapi.StatsOutPPS:
-			st.PPSOut = num(false)
+			dst = &st.PPSOut
 		case uapi.StatsInBPS:
-			st.BPSIn = num(false)
+			dst = &st.BPSIn
 		case uapi.StatsOutBPS:
-			st.BPSOut = num(false)
+			dst = &st.BPSOut
+		default:
+			continue
+		}
+		if wide || always64 {
+			*dst = r.u64("statistics counter")
+		} else {
+			*dst = uint64(r.u32("statistics counter"))
 		}
 	}
 	return st, r.err
 }
 
-// statsPair keeps the 32-bit and 64-bit statistics nests of one entry; the
-// 64-bit one wins when both came.
+// statsPair keeps the 32-bit and 64-bit statistics nests of one entry, to
+// decode only the better one: the 64-bit one when it came. (Kernels since
+// 4.1 send both; decoding one halves the cost of a listing with counters.)
 type statsPair struct {
-	narrow, wide       Stats
+	narrow, wide       []byte
 	hasNarrow, hasWide bool
 }
 
-func (p *statsPair) decode(r *attrReader, wide bool) {
-	st, err := decodeStats(r.nested(), wide)
-	if err != nil {
-		r.fail(err)
-		return
-	}
+func (p *statsPair) keep(r *attrReader, wide bool) {
 	if wide {
-		p.wide, p.hasWide = st, true
+		p.wide, p.hasWide = r.val, true
 	} else {
-		p.narrow, p.hasNarrow = st, true
+		p.narrow, p.hasNarrow = r.val, true
 	}
 }
 
-func (p *statsPair) best() Stats {
-	if p.hasWide {
-		return p.wide
+func (p *statsPair) decode() (Stats, error) {
+	switch {
+	case p.hasWide:
+		return decodeStats(attrReader{b: p.wide}, true)
+	case p.hasNarrow:
+		return decodeStats(attrReader{b: p.narrow}, false)
 	}
-	return p.narrow
+	return Stats{}, nil
 }
 
 // decodeService decodes the attributes inside IPVS_CMD_ATTR_SERVICE.
@@ -235,9 +237,9 @@ func decodeService(r attrReader) (ServiceEntry, error) {
 		case uapi.SvcAttrNetmask:
 			netmask = r.fixed("service netmask", 4)
 		case uapi.SvcAttrStats:
-			stats.decode(&r, false)
+			stats.keep(&r, false)
 		case uapi.SvcAttrStats64:
-			stats.decode(&r, true)
+			stats.keep(&r, true)
 		}
 		has = true
 	}
@@ -259,7 +261,9 @@ func decodeService(r attrReader) (ServiceEntry, error) {
 			s.Netmask = binary.BigEndian.Uint32(netmask)
 		}
 	}
-	s.Stats = stats.best()
+	if s.Stats, err = stats.decode(); err != nil {
+		return ServiceEntry{}, err
+	}
 	return s, nil
 }
 
@@ -267,8 +271,15 @@ func decodeService(r attrReader) (ServiceEntry, error) {
 // destination without an address family attribute (kernels before 3.18) has
 // its service's family.
 func decodeDestination(r attrReader, svcFamily Family) (DestinationEntry, error) {
+	var d DestinationEntry
+	err := decodeDestinationInto(&d, r, svcFamily)
+	return d, err
+}
+
+// decodeDestinationInto is decodeDestination writing into a zeroed *d, so
+// that a dump decodes straight into its slice.
+func decodeDestinationInto(d *DestinationEntry, r attrReader, svcFamily Family) error {
 	var (
-		d     DestinationEntry
 		addr  []byte
 		stats statsPair
 	)
@@ -302,20 +313,36 @@ func decodeDestination(r attrReader, svcFamily Family) (DestinationEntry, error)
 		case uapi.DestAttrTunFlags:
 			d.TunnelFlags = TunnelFlags(r.u16("tunnel flags"))
 		case uapi.DestAttrStats:
-			stats.decode(&r, false)
+			stats.keep(&r, false)
 		case uapi.DestAttrStats64:
-			stats.decode(&r, true)
+			stats.keep(&r, true)
 		}
 	}
 	if r.err != nil {
-		return DestinationEntry{}, r.err
+		return r.err
 	}
 	var err error
 	if d.Addr, err = addrOf(d.Family, addr); err != nil {
-		return DestinationEntry{}, err
+		return err
 	}
-	d.Stats = stats.best()
-	return d, nil
+	d.Stats, err = stats.decode()
+	return err
+}
+
+// appendDestinations decodes the destinations in one reply's attributes
+// onto dst.
+func appendDestinations(dst []DestinationEntry, payload []byte, svcFamily Family) ([]DestinationEntry, error) {
+	r := attrReader{b: payload}
+	for r.next() {
+		if r.typ != uapi.CmdAttrDest {
+			continue
+		}
+		dst = append(dst, DestinationEntry{})
+		if err := decodeDestinationInto(&dst[len(dst)-1], r.nested(), svcFamily); err != nil {
+			return dst[:len(dst)-1], err
+		}
+	}
+	return dst, r.err
 }
 
 func decodeDaemon(r attrReader) (Daemon, error) {

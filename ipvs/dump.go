@@ -3,6 +3,8 @@ package ipvs
 import (
 	"encoding/binary"
 	"fmt"
+	"syscall"
+	"unsafe"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -18,18 +20,61 @@ import (
 // one reused buffer, and hands each reply's attributes to the caller, who
 // decodes them in place.
 
-// dumpSocket is a netlink socket that dumps go over, with its read buffer.
+// dumpSocket is a netlink socket that dumps go over, with its read buffers.
+// Its syscall callbacks are made once, so a dump allocates nothing.
 type dumpSocket struct {
-	nl *netlink.Conn
-	// buf is sized to the socket's read size: the kernel sizes each dump
-	// chunk by the largest read the socket has made, so reads of this size
-	// never truncate one.
-	buf []byte
-	req wire // the request being built, reused
+	nl  *netlink.Conn
+	raw syscall.RawConn // nil for connections without a socket (fakes)
+	// Each buffer is sized to the socket's read size: the kernel sizes each
+	// dump chunk by the largest read the socket has made, so reads of this
+	// size never truncate one.
+	bufs [2][]byte
+	req  wire // the request being built, reused
+
+	// One recvmmsg reads up to two datagrams: a destination dump is two, its
+	// entries and then the end-of-dump message, which the kernel makes while
+	// the first is read. One syscall per dump less.
+	iovs [2]unix.Iovec
+	hdrs [2]mmsghdr
+	got  int   // datagrams the last read returned
+	err  error // the last syscall's error
+
+	send, recv func(fd uintptr) bool
+}
+
+// mmsghdr is struct mmsghdr (Go pads it to the C size on every
+// architecture, as C does).
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
 }
 
 func newDumpSocket(nl *netlink.Conn, readSize int) *dumpSocket {
-	return &dumpSocket{nl: nl, buf: make([]byte, readSize)}
+	s := &dumpSocket{nl: nl}
+	for i := range s.bufs {
+		s.bufs[i] = make([]byte, readSize)
+		s.iovs[i].Base = &s.bufs[i][0]
+		s.iovs[i].SetLen(readSize)
+		s.hdrs[i].hdr.Iov = &s.iovs[i]
+		s.hdrs[i].hdr.SetIovlen(1)
+	}
+	if raw, err := nl.SyscallConn(); err == nil {
+		s.raw = raw
+	}
+	// Without an address a netlink socket sends to the kernel.
+	s.send = func(fd uintptr) bool {
+		_, s.err = unix.Write(int(fd), s.req.b)
+		return s.err != unix.EAGAIN
+	}
+	s.recv = func(fd uintptr) bool {
+		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(s.hdrs)), unix.MSG_WAITFORONE, 0, 0)
+		s.got, s.err = int(n), nil
+		if errno != 0 {
+			s.got, s.err = 0, errno
+		}
+		return s.err != unix.EAGAIN
+	}
+	return s
 }
 
 // dump sends one dump request of command cmd with the attributes attrs
@@ -49,20 +94,14 @@ func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(paylo
 	binary.NativeEndian.PutUint16(w.b[6:], uint16(netlink.Request|netlink.Dump))
 	binary.NativeEndian.PutUint32(w.b[8:], seq)
 
-	raw, err := s.nl.SyscallConn()
-	if err != nil {
-		return c.dumpParsed(s.nl, w.b, fn) // fakes have no socket
+	if s.raw == nil {
+		return c.dumpParsed(s.nl, w.b, fn)
 	}
-	var serr error
-	err = raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), w.b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		return serr != unix.EAGAIN
-	})
-	if err == nil {
-		err = serr
-	}
-	if err != nil {
+	if err := s.raw.Write(s.send); err != nil {
 		return err
+	}
+	if s.err != nil {
+		return s.err
 	}
 	// After a decode error the rest of the dump is still read, so that no
 	// reply is left in the socket for the next request.
@@ -74,28 +113,24 @@ func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(paylo
 		return nil
 	}
 	for {
-		var n int
-		var rerr error
-		err = raw.Read(func(fd uintptr) bool {
-			// MSG_TRUNC makes n the reply's real length, to notice a cut one.
-			n, _, rerr = unix.Recvfrom(int(fd), s.buf, unix.MSG_TRUNC)
-			return rerr != unix.EAGAIN
-		})
-		if err == nil {
-			err = rerr
-		}
-		if err != nil {
+		if err := s.raw.Read(s.recv); err != nil {
 			return err
 		}
-		if n > len(s.buf) {
-			return fmt.Errorf("%w: a reply of %d bytes did not fit the %d-byte buffer", errInvalidReply, n, len(s.buf))
+		if s.err != nil {
+			return s.err
 		}
-		done, err := walkDumpReplies(s.buf[:n], seq, consume)
-		if err != nil {
-			return err
-		}
-		if done {
-			return decodeErr
+		for i := range s.got {
+			h := &s.hdrs[i]
+			if h.hdr.Flags&unix.MSG_TRUNC != 0 {
+				return fmt.Errorf("%w: a reply did not fit the %d-byte buffer", errInvalidReply, len(s.bufs[i]))
+			}
+			done, err := walkDumpReplies(s.bufs[i][:h.len], seq, consume)
+			if err != nil {
+				return err
+			}
+			if done {
+				return decodeErr
+			}
 		}
 	}
 }

@@ -93,22 +93,33 @@ type attrReader struct {
 const attrTypeMask = ^uint16(netlink.Nested | netlink.NetByteOrder)
 
 func (r *attrReader) next() bool {
-	if r.err != nil || len(r.b) == 0 {
-		return false
+	b := r.b
+	if len(b) < attrHeaderLen || r.err != nil {
+		return r.end()
 	}
-	if len(r.b) < attrHeaderLen {
-		r.fail(fmt.Errorf("%w: %d stray bytes after the attributes", errInvalidReply, len(r.b)))
-		return false
+	n := int(binary.NativeEndian.Uint16(b))
+	if n < attrHeaderLen || n > len(b) {
+		return r.end()
 	}
-	n := int(binary.NativeEndian.Uint16(r.b))
-	if n < attrHeaderLen || n > len(r.b) {
-		r.fail(fmt.Errorf("%w: attribute length %d with %d bytes left", errInvalidReply, n, len(r.b)))
-		return false
+	r.typ = binary.NativeEndian.Uint16(b[2:4]) & attrTypeMask
+	r.val = b[attrHeaderLen:n]
+	if n = (n + 3) &^ 3; n > len(b) {
+		n = len(b)
 	}
-	r.typ = binary.NativeEndian.Uint16(r.b[2:]) & attrTypeMask
-	r.val = r.b[attrHeaderLen:n]
-	r.b = r.b[min(nlAlign(n), len(r.b)):]
+	r.b = b[n:]
 	return true
+}
+
+// end reports the end of the attributes, recording why if it is not clean.
+func (r *attrReader) end() bool {
+	switch {
+	case r.err != nil || len(r.b) == 0:
+	case len(r.b) < attrHeaderLen:
+		r.fail(fmt.Errorf("%w: %d stray bytes after the attributes", errInvalidReply, len(r.b)))
+	default:
+		r.fail(fmt.Errorf("%w: attribute length %d with %d bytes left", errInvalidReply, binary.NativeEndian.Uint16(r.b), len(r.b)))
+	}
+	return false
 }
 
 func nlAlign(n int) int { return (n + 3) &^ 3 }
@@ -125,11 +136,13 @@ func (r *attrReader) nested() attrReader { return attrReader{b: r.val} }
 // fixed returns the value if it has n bytes, else nil (and records the failure).
 func (r *attrReader) fixed(name string, n int) []byte {
 	if len(r.val) != n {
-		r.fail(lengthError(name, len(r.val), n))
+		r.badLength(name, n)
 		return nil
 	}
 	return r.val
 }
+
+func (r *attrReader) badLength(name string, want int) { r.fail(lengthError(name, len(r.val), want)) }
 
 func (r *attrReader) u8(name string) uint8 {
 	if b := r.fixed(name, 1); b != nil {
