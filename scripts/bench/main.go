@@ -24,6 +24,13 @@ func main() {
 	// while locked to the main thread wedges it instead of ending it, which
 	// would keep that goroutine's namespace (and its table) alive.
 	runtime.LockOSThread()
+	if len(os.Args) == 3 && os.Args[1] == dumpFloorArg {
+		if err := dumpFloor(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

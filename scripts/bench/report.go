@@ -57,6 +57,8 @@ type report struct {
 	rows        []*row
 	rssRow      *row // the -Ln row of the large table
 	ProcListing []sample
+	ServiceDump []sample // a process making one netlink service dump
+	AllDumps    []sample // a process making the service dump and every destination dump
 	checks      []outputCheck
 
 	settles      int
@@ -212,6 +214,9 @@ func (r *report) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w)
+		if len(r.ServiceDump) > 0 && len(r.AllDumps) > 0 {
+			r.writeKernelFloors(w, mc)
+		}
 	}
 
 	if len(r.checks) > 0 {
@@ -257,4 +262,34 @@ func rssList(samples []sample) string {
 		parts[i] = fmt.Sprintf("%.1f (%.1f)", float64(s.PeakRSSKB)/1024, float64(s.RusageMaxRSSKB)/1024)
 	}
 	return strings.Join(parts, ", ") + " MiB"
+}
+
+// writeKernelFloors relates each listing to the kernel reads it cannot
+// avoid: -Ln and -Sn need the service dump (flags, persistence engine and
+// timeout are only there) and the destinations, cheapest from /proc;
+// --stats needs one destination dump per service (counters are only there).
+// A floor ratio is floor / ipvsadm: no listing can get below it.
+func (r *report) writeKernelFloors(w io.Writer, procMedian time.Duration) {
+	sd, all := medianWall(r.ServiceDump), medianWall(r.AllDumps)
+	fmt.Fprintf(w, "Netlink floors (a process that only reads, timed like the tools): service dump %s; service dump + every destination dump %s.\n\n", durationText(sd), durationText(all))
+	fmt.Fprintln(w, "| listing | floor | floor | floor / ipvsadm | lvsadm / floor |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|")
+	for _, rw := range r.rows {
+		var name string
+		var floor time.Duration
+		switch {
+		case strings.HasPrefix(rw.Workload, "`-Ln --stats` "):
+			name, floor = "service dump + destination dumps", all
+		case strings.HasPrefix(rw.Workload, "`-Ln` "), strings.HasPrefix(rw.Workload, "`-Sn` "):
+			name, floor = "`cat /proc/net/ip_vs` + service dump", procMedian+sd
+		default:
+			continue
+		}
+		ip, lv := rw.Samples["ipvsadm"], rw.Samples["lvsadm"]
+		if len(ip) == 0 || len(lv) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.3f | %.2f x |\n", rw.Workload, name, durationText(floor), ratio(floor, medianWall(ip)), ratio(medianWall(lv), floor))
+	}
+	fmt.Fprintln(w)
 }

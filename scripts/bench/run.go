@@ -322,13 +322,69 @@ func (b *bench) procListing() error {
 			}
 			samples = append(samples, s)
 			b.logf("cat /proc/net/ip_vs rep %d: %s", rep+1, durationText(s.Wall))
-			return nil
+			return b.dumpFloors(rep)
 		})
 		if err != nil {
 			return err
 		}
 	}
 	b.report.ProcListing = samples
+	return nil
+}
+
+// dumpFloorArg makes the driver a floor process (see dumpFloor).
+const dumpFloorArg = "-dump-floor"
+
+// dumpFloors times the netlink reads the listings need, done by a process
+// that does nothing else (the driver itself, re-run as dumpFloor), timed
+// like the tools: one service dump ("services"), and the service dump
+// followed by one destination dump per service ("all", what --stats must
+// read). Same table, same namespace, right after the /proc floor.
+func (b *bench) dumpFloors(rep int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for _, mode := range []string{"services", "all"} {
+		if err := b.settle(); err != nil {
+			return err
+		}
+		s, err := runTimed(command{Argv: []string{self, dumpFloorArg, mode}}, b.files.stderr)
+		if err != nil {
+			return fmt.Errorf("dump floor %s: %w", mode, err)
+		}
+		if mode == "services" {
+			b.report.ServiceDump = append(b.report.ServiceDump, s)
+		} else {
+			b.report.AllDumps = append(b.report.AllDumps, s)
+		}
+		b.logf("dump floor %s rep %d: %s", mode, rep+1, durationText(s.Wall))
+	}
+	return nil
+}
+
+// dumpFloor reads the calling namespace's table over netlink and prints
+// nothing: mode "services" makes one service dump, "all" adds one
+// destination dump per service, decoded into one reused slice.
+func dumpFloor(mode string) error {
+	c, err := ipvs.New()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	svcs, err := c.Services()
+	if err != nil || mode == "services" {
+		return err
+	}
+	if mode != "all" {
+		return fmt.Errorf("dump floor mode %q", mode)
+	}
+	var dests []ipvs.DestinationEntry
+	for _, s := range svcs {
+		if dests, err = c.AppendDestinations(dests[:0], s.ServiceKey); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
