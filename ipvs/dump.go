@@ -13,12 +13,12 @@ import (
 )
 
 // Dumps skip mdlayher/netlink's receive path: a listing with counters makes
-// one destination dump per service, 10,000 for a large table, and under
-// emulation the generic path (message slices, validation, allocation per
-// attribute) cost three times the kernel's own work. dump writes the request
-// and reads the replies with plain syscalls on the connection's socket into
-// one reused buffer, and hands each reply's attributes to the caller, who
-// decodes them in place.
+// one destination dump per service, 10,000 for a large table, and through
+// that path (message slices, validation, allocation per attribute) they
+// took 17.6 s in the VM against 5.0 s with plain syscalls. dump writes the
+// request and reads the replies with plain syscalls on the connection's
+// socket into reused buffers, and hands each reply's attributes to the
+// caller, who decodes them in place.
 
 // dumpSocket is a netlink socket that dumps go over, with its read buffers.
 // Its syscall callbacks are made once, so a dump allocates nothing.
