@@ -541,3 +541,50 @@ func TestIntegrationReferenceReadsClientTable(t *testing.T) {
 		t.Errorf("reference ipvsadm -Sn:\n%s\nwant:\n%s\ndiff:\n%s", got, want, cmp.Diff(want, got))
 	}
 }
+
+// TestIntegrationDumpGrowsCutReads makes the reads smaller than the kernel's
+// smallest dump chunk: every dump is cut, drained, and done again with
+// grown buffers, and must still list every entry exactly once.
+func TestIntegrationDumpGrowsCutReads(t *testing.T) {
+	c, _ := nsClient(t)
+	var want []ipvs.Destination
+	for i := 0; i < 3; i++ {
+		k := tcp80
+		k.Port = uint16(80 + i)
+		if err := c.AddService(ipvs.Service{ServiceKey: k, Scheduler: "rr", Netmask: 0xffffffff}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for j := 0; j < 40; j++ {
+		d := ipvs.Destination{Family: ipvs.IPv4, Addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(j + 1)}), Port: 8080, ForwardMethod: ipvs.Route, Weight: 1}
+		if err := c.AddDestination(tcp80, d); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, d)
+	}
+	if err := ipvs.SetDumpReadSize(c, 256); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ { // the second round reads with the grown buffers
+		svcs, err := c.Services()
+		if err != nil || len(svcs) != 3 {
+			t.Fatalf("round %d: Services() = %d services, %v; want 3", round, len(svcs), err)
+		}
+		got, err := c.Destinations(tcp80)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		var gotDests []ipvs.Destination
+		for _, d := range got {
+			gotDests = append(gotDests, d.Destination)
+		}
+		sortDests := cmpopts.SortSlices(func(a, b ipvs.Destination) bool { return a.Addr.Less(b.Addr) })
+		if diff := cmp.Diff(want, gotDests, cmpAddr, sortDests); diff != "" {
+			t.Fatalf("round %d: destinations (-want +got):\n%s", round, diff)
+		}
+		// Proof that the reads were cut: the buffers grew.
+		if s, d := ipvs.DumpReadSizes(c); s <= 256 || d <= 256 {
+			t.Fatalf("round %d: read sizes %d and %d; the 256-byte reads were never cut", round, s, d)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ipvs
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"syscall"
 	"unsafe"
@@ -26,8 +27,8 @@ type dumpSocket struct {
 	nl  *netlink.Conn
 	raw syscall.RawConn // nil for connections without a socket (fakes)
 	// Each buffer is sized to the socket's read size: the kernel sizes each
-	// dump chunk by the largest read the socket has made, so reads of this
-	// size never truncate one.
+	// dump chunk by the largest read the socket has made, or its minimum
+	// chunk if that is larger (which then makes dump grow the buffers).
 	bufs [2][]byte
 	req  wire // the request being built, reused
 
@@ -39,7 +40,7 @@ type dumpSocket struct {
 	got  int   // datagrams the last read returned
 	err  error // the last syscall's error
 
-	send, recv func(fd uintptr) bool
+	send, recv, recvNow func(fd uintptr) bool
 }
 
 // mmsghdr is struct mmsghdr (Go pads it to the C size on every
@@ -51,13 +52,6 @@ type mmsghdr struct {
 
 func newDumpSocket(nl *netlink.Conn, readSize int) *dumpSocket {
 	s := &dumpSocket{nl: nl}
-	for i := range s.bufs {
-		s.bufs[i] = make([]byte, readSize)
-		s.iovs[i].Base = &s.bufs[i][0]
-		s.iovs[i].SetLen(readSize)
-		s.hdrs[i].hdr.Iov = &s.iovs[i]
-		s.hdrs[i].hdr.SetIovlen(1)
-	}
 	if raw, err := nl.SyscallConn(); err == nil {
 		s.raw = raw
 	}
@@ -66,23 +60,47 @@ func newDumpSocket(nl *netlink.Conn, readSize int) *dumpSocket {
 		_, s.err = unix.Write(int(fd), s.req.b)
 		return s.err != unix.EAGAIN
 	}
+	// MSG_TRUNC makes each length the datagram's real one, to size the
+	// buffers after a cut.
 	s.recv = func(fd uintptr) bool {
-		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(s.hdrs)), unix.MSG_WAITFORONE, 0, 0)
-		s.got, s.err = int(n), nil
-		if errno != 0 {
-			s.got, s.err = 0, errno
-		}
+		s.recvmmsg(fd, unix.MSG_WAITFORONE|unix.MSG_TRUNC)
 		return s.err != unix.EAGAIN
 	}
+	s.recvNow = func(fd uintptr) bool {
+		s.recvmmsg(fd, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+		return true
+	}
+	s.setBuffers(readSize)
 	return s
 }
 
+func (s *dumpSocket) setBuffers(size int) {
+	for i := range s.bufs {
+		s.bufs[i] = make([]byte, size)
+		s.iovs[i].Base = &s.bufs[i][0]
+		s.iovs[i].SetLen(size)
+		s.hdrs[i].hdr.Iov = &s.iovs[i]
+		s.hdrs[i].hdr.SetIovlen(1)
+	}
+}
+
+func (s *dumpSocket) recvmmsg(fd uintptr, flags int) {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(s.hdrs)), uintptr(flags), 0, 0)
+	s.got, s.err = int(n), nil
+	if errno != 0 {
+		s.got, s.err = 0, errno
+	}
+}
+
+// errReadTooSmall reports a dump chunk cut by a read buffer that was too
+// small, after which the buffers were grown.
+var errReadTooSmall = errors.New("dump chunk larger than the read buffer")
+
 // dump sends one dump request of command cmd with the attributes attrs
 // appends, then passes the attributes of every reply to fn until the
-// kernel's end-of-dump message.
-func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(payload []byte) error) error {
-	c.seq++
-	seq := c.seq
+// kernel's end-of-dump message. If a chunk did not fit the buffers it grows
+// them, calls restart (which must undo what fn did) and dumps again.
+func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(payload []byte) error, restart func()) error {
 	w := &s.req
 	w.b = append(w.b[:0], make([]byte, nlmsgHeaderLen)...)
 	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
@@ -92,11 +110,23 @@ func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(paylo
 	binary.NativeEndian.PutUint32(w.b[0:], uint32(len(w.b)))
 	binary.NativeEndian.PutUint16(w.b[4:], c.family)
 	binary.NativeEndian.PutUint16(w.b[6:], uint16(netlink.Request|netlink.Dump))
-	binary.NativeEndian.PutUint32(w.b[8:], seq)
-
-	if s.raw == nil {
-		return c.dumpParsed(s.nl, w.b, fn)
+	for attempt := 0; ; attempt++ {
+		c.seq++
+		binary.NativeEndian.PutUint32(w.b[8:], c.seq)
+		if s.raw == nil {
+			return c.dumpParsed(s.nl, w.b, fn) // fakes have no socket
+		}
+		err := c.dumpOnce(s, c.seq, fn)
+		if err != errReadTooSmall || attempt == 2 {
+			return err
+		}
+		restart()
 	}
+}
+
+// dumpOnce sends the request in s.req (sequence number seq) and reads its
+// replies.
+func (c *Client) dumpOnce(s *dumpSocket, seq uint32, fn func(payload []byte) error) error {
 	if err := s.raw.Write(s.send); err != nil {
 		return err
 	}
@@ -112,9 +142,22 @@ func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(paylo
 		}
 		return nil
 	}
+	ignore := func([]byte) error { return nil }
+	// cut is the size of the largest datagram that did not fit. Once one
+	// did not, the rest of the dump is drained without waiting (each read
+	// makes the kernel queue the next chunk, so an empty socket means the
+	// end, which may have been in the part cut off), then the buffers grow.
+	cut := 0
 	for {
-		if err := s.raw.Read(s.recv); err != nil {
+		read := s.recv
+		if cut > 0 {
+			read = s.recvNow
+		}
+		if err := s.raw.Read(read); err != nil {
 			return err
+		}
+		if s.err == unix.EAGAIN && cut > 0 {
+			break
 		}
 		if s.err != nil {
 			return s.err
@@ -122,17 +165,28 @@ func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(paylo
 		for i := range s.got {
 			h := &s.hdrs[i]
 			if h.hdr.Flags&unix.MSG_TRUNC != 0 {
-				return fmt.Errorf("%w: a reply did not fit the %d-byte buffer", errInvalidReply, len(s.bufs[i]))
+				cut = max(cut, int(h.len))
+				continue
 			}
-			done, err := walkDumpReplies(s.bufs[i][:h.len], seq, consume)
-			if err != nil {
+			use := consume
+			if cut > 0 {
+				use = ignore
+			}
+			done, err := walkDumpReplies(s.bufs[i][:h.len], seq, use)
+			if err != nil && cut == 0 {
 				return err
 			}
-			if done {
+			if done && cut == 0 {
 				return decodeErr
+			}
+			if done {
+				s.setBuffers(max(cut, 2*len(s.bufs[0])))
+				return errReadTooSmall
 			}
 		}
 	}
+	s.setBuffers(max(cut, 2*len(s.bufs[0])))
+	return errReadTooSmall
 }
 
 // walkDumpReplies passes the attributes of each reply to request seq in b
