@@ -26,14 +26,32 @@ type ProcService struct {
 	dests []procDest
 }
 
-// procDest is what a destination line holds, compactly: a large table's
-// destinations are kept, parsed, until the listing prints them in sorted
-// service order.
+// procDest is what a destination line holds, compactly and without
+// pointers: a large table's destinations (100,000 of them) are kept until
+// the listing prints them in sorted service order, and memory without
+// pointers is not scanned by the garbage collector.
 type procDest struct {
-	addr                            netip.Addr
+	addr                            [16]byte // IPv4 in the first 4 bytes
+	v6                              bool
 	port                            uint16
 	method                          ForwardMethod
 	weight, activeConns, inactConns uint32
+}
+
+func (d *procDest) setAddr(a netip.Addr) {
+	if d.v6 = a.Is6(); d.v6 {
+		d.addr = a.As16()
+	} else {
+		a4 := a.As4()
+		copy(d.addr[:], a4[:])
+	}
+}
+
+func (d *procDest) netipAddr() netip.Addr {
+	if d.v6 {
+		return netip.AddrFrom16(d.addr)
+	}
+	return netip.AddrFrom4([4]byte(d.addr[:4]))
 }
 
 // AppendDestinations appends the service's destinations to dst with Family,
@@ -42,8 +60,8 @@ func (p *ProcService) AppendDestinations(dst []DestinationEntry) []DestinationEn
 	for i := range p.dests {
 		pd := &p.dests[i]
 		d := DestinationEntry{ActiveConns: pd.activeConns, InactiveConns: pd.inactConns}
-		d.Family, d.Addr, d.Port, d.ForwardMethod, d.Weight = IPv4, pd.addr, pd.port, pd.method, pd.weight
-		if pd.addr.Is6() {
+		d.Family, d.Addr, d.Port, d.ForwardMethod, d.Weight = IPv4, pd.netipAddr(), pd.port, pd.method, pd.weight
+		if pd.v6 {
 			d.Family = IPv6
 		}
 		dst = append(dst, d)
@@ -252,10 +270,12 @@ func parseProcDest(rest []byte) (procDest, error) {
 		return procDest{}, fmt.Errorf("destination line %q", rest)
 	}
 	var d procDest
-	var err error
-	if d.addr, d.port, err = parseProcAddrPort(f[0]); err != nil {
+	addr, port, err := parseProcAddrPort(f[0])
+	if err != nil {
 		return d, err
 	}
+	d.setAddr(addr)
+	d.port = port
 	switch string(f[1]) {
 	case "Masq":
 		d.method = Masquerade
