@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -159,7 +160,17 @@ func inFreshNetNS(fn func() error) error {
 // instead of stalling the whole suite.
 const commandTimeout = 90 * time.Second
 
+// commandMu lets one corpus command run at a time, across parallel cases.
+// The kernel keeps every namespace's services in one table and resumes a
+// dump by position in it, so a service added or removed in another
+// namespace between two dump chunks makes a listing repeat or skip one of
+// its services (ipvsadm prints it twice; seen in the corpus). Cases still
+// overlap everything else (namespaces, files, the harness itself).
+var commandMu sync.Mutex
+
 func shell(dir, pathDir, command string) result {
+	commandMu.Lock()
+	defer commandMu.Unlock()
 	cmd := exec.Command("/bin/sh", "-c", command)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // killed as a group on timeout
 	cmd.WaitDelay = 5 * time.Second
@@ -235,6 +246,12 @@ func runTeardown(t *testing.T, c *corpusCase, work string) {
 		if r := shell(work, "/nonexistent", s); r.status != 0 {
 			t.Logf("teardown %q: %v", s, r)
 		}
+	}
+	// Empty the table now, under commandMu: the kernel would otherwise
+	// remove the namespace's services later, in the middle of another
+	// case's listing (see commandMu).
+	if r := shell(work, "/nonexistent", "/sbin/ipvsadm -C"); r.status != 0 {
+		t.Logf("flush: %v", r)
 	}
 }
 
