@@ -19,7 +19,7 @@ type Client struct {
 	nl     *netlink.Conn // the socket, for batches
 	conn   *genetlink.Conn
 	family uint16
-	main   *dumpSocket // nl, for dumps when there is no dumpDial
+	main   *dumpSocket // nl as a dump socket, made on first use when there is no dumpDial
 
 	// dumpDial opens a socket for dumps that reads size bytes at a time;
 	// nil means dumps use main. The service dump and the destination dumps
@@ -76,7 +76,6 @@ func Dial(cfg *Config) (*Client, error) {
 	if err == nil {
 		var c *Client
 		if c, err = NewFromConn(nl); err == nil {
-			c.main = newDumpSocket(nl, mainReadSize)
 			c.ns = ns
 			c.dumpDial = func(size int) (*netlink.Conn, error) {
 				return netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: size})
@@ -107,9 +106,7 @@ func NewFromConn(nl *netlink.Conn) (*Client, error) {
 		}
 		return nil, &Error{Op: OpDial, Err: err}
 	}
-	// The caller's socket may have read with any size up to the kernel's
-	// cap on dump chunks, so dumps read with the cap.
-	return &Client{nl: nl, conn: conn, family: fam.ID, main: newDumpSocket(nl, maxReadSize)}, nil
+	return &Client{nl: nl, conn: conn, family: fam.ID}, nil
 }
 
 const (
@@ -264,6 +261,11 @@ func (c *Client) Services() ([]ServiceEntry, error) {
 // client dials dump sockets; otherwise the main socket.
 func (c *Client) dumpSocket(sock **dumpSocket, size int) (*dumpSocket, error) {
 	if c.dumpDial == nil {
+		if c.main == nil {
+			// The caller's socket may have read with any size up to the
+			// kernel's cap on dump chunks, so dumps read with the cap.
+			c.main = newDumpSocket(c.nl, maxReadSize)
+		}
 		return c.main, nil
 	}
 	if *sock == nil {
