@@ -51,19 +51,26 @@ func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
 // Len is the number of queued requests.
 func (b *Batch) Len() int { return len(b.reqs) }
 
-// add appends one request: netlink header (length and family filled in;
-// flags and sequence number at send time), generic-netlink header, attributes.
+// add appends one request (flags and sequence number are set at send time).
 func (b *Batch) add(op Op, cmd uint8, attrs func(*wire)) {
 	start := len(b.buf)
-	w := wire{b: append(b.buf, make([]byte, nlmsgHeaderLen)...)}
+	b.buf = appendRequest(b.buf, b.c.family, cmd, attrs)
+	b.reqs = append(b.reqs, batchRequest{op: op, start: start, end: len(b.buf)})
+}
+
+// appendRequest appends one complete request to buf: netlink header with
+// length and family filled in (flags and sequence number left zero),
+// generic-netlink header, the attributes attrs appends.
+func appendRequest(buf []byte, family uint16, cmd uint8, attrs func(*wire)) []byte {
+	start := len(buf)
+	w := wire{b: append(buf, make([]byte, nlmsgHeaderLen)...)}
 	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
 	if attrs != nil {
 		attrs(&w)
 	}
 	binary.NativeEndian.PutUint32(w.b[start:], uint32(len(w.b)-start))
-	binary.NativeEndian.PutUint16(w.b[start+4:], b.c.family)
-	b.buf = w.b
-	b.reqs = append(b.reqs, batchRequest{op: op, start: start, end: len(w.b)})
+	binary.NativeEndian.PutUint16(w.b[start+4:], family)
+	return w.b
 }
 
 // AddService queues Client.AddService.

@@ -141,17 +141,13 @@ func (c *Client) Close() error {
 // for an acknowledgement so success is observable; GET requests must not,
 // or an extra ack message would follow the reply.
 func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*wire)) ([]genetlink.Message, error) {
-	return c.requestOn(c.conn, op, cmd, flags, attrs)
-}
-
-func (c *Client) requestOn(conn *genetlink.Conn, op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*wire)) ([]genetlink.Message, error) {
 	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
 	if attrs != nil {
 		var w wire
 		attrs(&w)
 		msg.Data = w.b
 	}
-	msgs, err := conn.Execute(msg, c.family, netlink.Request|flags)
+	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
 	if err != nil {
 		return nil, &Error{Op: op, Err: err}
 	}

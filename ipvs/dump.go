@@ -9,8 +9,6 @@ import (
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
 // Dumps skip mdlayher/netlink's receive path: a listing with counters makes
@@ -30,7 +28,7 @@ type dumpSocket struct {
 	// dump chunk by the largest read the socket has made, or its minimum
 	// chunk if that is larger (which then makes dump grow the buffers).
 	bufs [2][]byte
-	req  wire // the request being built, reused
+	req  []byte // the request being sent, its buffer reused
 
 	// One recvmmsg reads up to two datagrams: a destination dump is two, its
 	// entries and then the end-of-dump message, which the kernel makes while
@@ -57,7 +55,7 @@ func newDumpSocket(nl *netlink.Conn, readSize int) *dumpSocket {
 	}
 	// Without an address a netlink socket sends to the kernel.
 	s.send = func(fd uintptr) bool {
-		_, s.err = unix.Write(int(fd), s.req.b)
+		_, s.err = unix.Write(int(fd), s.req)
 		return s.err != unix.EAGAIN
 	}
 	// MSG_TRUNC makes each length the datagram's real one, to size the
@@ -101,20 +99,14 @@ var errReadTooSmall = errors.New("dump chunk larger than the read buffer")
 // kernel's end-of-dump message. If a chunk did not fit the buffers it grows
 // them, calls restart (which must undo what fn did) and dumps again.
 func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(payload []byte) error, restart func()) error {
-	w := &s.req
-	w.b = append(w.b[:0], make([]byte, nlmsgHeaderLen)...)
-	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
-	if attrs != nil {
-		attrs(w)
-	}
-	binary.NativeEndian.PutUint32(w.b[0:], uint32(len(w.b)))
-	binary.NativeEndian.PutUint16(w.b[4:], c.family)
-	binary.NativeEndian.PutUint16(w.b[6:], uint16(netlink.Request|netlink.Dump))
+	req := appendRequest(s.req[:0], c.family, cmd, attrs)
+	s.req = req
+	binary.NativeEndian.PutUint16(req[6:], uint16(netlink.Request|netlink.Dump))
 	for attempt := 0; ; attempt++ {
 		c.seq++
-		binary.NativeEndian.PutUint32(w.b[8:], c.seq)
+		binary.NativeEndian.PutUint32(req[8:], c.seq)
 		if s.raw == nil {
-			return c.dumpParsed(s.nl, w.b, fn) // fakes have no socket
+			return c.dumpParsed(s.nl, req, fn) // fakes have no socket
 		}
 		err := c.dumpOnce(s, c.seq, fn)
 		if err != errReadTooSmall || attempt == 2 {
