@@ -272,13 +272,7 @@ func (b *bench) listing(args string, target target) error {
 	for rep := range b.cfg.reps {
 		for _, t := range b.order(rep) {
 			err := inFreshNetns(func(int) error {
-				if err := b.build(b.files.largeRules); err != nil {
-					return err
-				}
-				if err := b.checkTable("lvsadm -R (untimed build)"); err != nil {
-					return err
-				}
-				if err := b.settle(); err != nil {
+				if err := b.buildLargeTable(); err != nil {
 					return err
 				}
 				s, err := runTimed(command{Argv: append([]string{t.Path}, strings.Fields(args)...)}, b.files.stderr)
@@ -297,6 +291,18 @@ func (b *bench) listing(args string, target target) error {
 	return nil
 }
 
+// buildLargeTable builds the large table untimed (lvsadm -R), checks it and
+// waits for an idle CPU: the start of every listing measurement.
+func (b *bench) buildLargeTable() error {
+	if err := b.build(b.files.largeRules); err != nil {
+		return err
+	}
+	if err := b.checkTable("lvsadm -R (untimed build)"); err != nil {
+		return err
+	}
+	return b.settle()
+}
+
 // procListing times `cat /proc/net/ip_vs` of the large table: the cheapest
 // way to read the whole table, a floor for the listings.
 func (b *bench) procListing() error {
@@ -307,13 +313,7 @@ func (b *bench) procListing() error {
 	var samples []sample
 	for rep := range b.cfg.reps {
 		err := inFreshNetns(func(int) error {
-			if err := b.build(b.files.largeRules); err != nil {
-				return err
-			}
-			if err := b.checkTable("lvsadm -R (untimed build)"); err != nil {
-				return err
-			}
-			if err := b.settle(); err != nil {
+			if err := b.buildLargeTable(); err != nil {
 				return err
 			}
 			s, err := runTimed(command{Argv: []string{cat, "/proc/net/ip_vs"}}, b.files.stderr)
