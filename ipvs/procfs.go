@@ -1,7 +1,6 @@
 package ipvs
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -100,7 +99,7 @@ const procDestChunk = 4096
 // ParseProcIPVS reads /proc/net/ip_vs as a stream and parses every line; a
 // malformed one fails the whole read.
 func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lr := lineReader{r: r, buf: make([]byte, 64<<10)}
 	var (
 		out   []ProcService
 		chunk []procDest // the chunk the current service's destinations go into
@@ -112,18 +111,29 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 		}
 		first = len(chunk)
 	}
-	for n := 1; ; n++ {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return nil, fmt.Errorf("ip_vs line %d: longer than %d bytes", n, br.Size())
+	addDest := func(d procDest) {
+		if len(chunk) == cap(chunk) {
+			// Move this service's destinations so far into a new chunk.
+			grown := make([]procDest, 0, max(procDestChunk, 2*(len(chunk)-first)))
+			chunk, first = append(grown, chunk[first:]...), 0
 		}
-		if len(line) == 0 && err == io.EOF {
+		chunk = append(chunk, d)
+	}
+	for n := 1; ; n++ {
+		if len(out) > 0 {
+			// The common line, read in place without looking for its end.
+			if d, ok := lr.kernelDest4(); ok {
+				addDest(d)
+				continue
+			}
+		}
+		line, err := lr.line()
+		if err == io.EOF {
 			break
 		}
-		if err != nil && err != io.EOF {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
 		}
-		line = bytes.TrimSuffix(line, []byte("\n"))
 		switch {
 		case n <= 3: // version and two title lines
 		case bytes.HasPrefix(line, []byte(procDestPrefix)):
@@ -134,12 +144,7 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("ip_vs line %d: %w", n, perr)
 			}
-			if len(chunk) == cap(chunk) {
-				// Move this service's destinations so far into a new chunk.
-				grown := make([]procDest, 0, max(procDestChunk, 2*(len(chunk)-first)))
-				chunk, first = append(grown, chunk[first:]...), 0
-			}
-			chunk = append(chunk, d)
+			addDest(d)
 		default:
 			closeDests()
 			s, perr := parseProcService(line)
@@ -148,12 +153,89 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 			}
 			out = append(out, s)
 		}
-		if err == io.EOF {
-			break
-		}
 	}
 	closeDests()
 	return out, nil
+}
+
+// lineReader splits a stream into lines in one buffer, which also bounds
+// the length of a line.
+type lineReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int   // the unread bytes are buf[start:end]
+	err        error // the reader's, once it has returned one
+}
+
+// fill reads more input, first moving the unread bytes to the front when
+// the space after them is short. It reports whether it added any.
+func (lr *lineReader) fill() bool {
+	if lr.err != nil {
+		return false
+	}
+	if len(lr.buf)-lr.end < len(lr.buf)/4 {
+		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.start = 0
+	}
+	for range 100 { // as bufio does, give up on a reader that keeps returning nothing
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		lr.end += n
+		if err != nil {
+			lr.err = err
+		}
+		if n > 0 || err != nil {
+			return n > 0
+		}
+	}
+	lr.err = io.ErrNoProgress
+	return false
+}
+
+// line returns the next line without its newline (the last one may lack
+// it), or io.EOF after the last.
+func (lr *lineReader) line() ([]byte, error) {
+	for scanned := 0; ; {
+		if i := bytes.IndexByte(lr.buf[lr.start+scanned:lr.end], '\n'); i >= 0 {
+			line := lr.buf[lr.start : lr.start+scanned+i]
+			lr.start += scanned + i + 1
+			return line, nil
+		}
+		scanned = lr.end - lr.start
+		if lr.start == 0 && lr.end == len(lr.buf) {
+			return nil, fmt.Errorf("longer than %d bytes", len(lr.buf))
+		}
+		if !lr.fill() {
+			if lr.err != io.EOF {
+				return nil, lr.err
+			}
+			if lr.start == lr.end {
+				return nil, io.EOF
+			}
+			line := lr.buf[lr.start:lr.end]
+			lr.start = lr.end
+			return line, nil
+		}
+	}
+}
+
+// kernelDest4 reads the next line if it is an IPv4 destination line with
+// every column within its width, as the kernel prints nearly every line of
+// a large table: then the line's length is known and its fields are at
+// fixed places.
+func (lr *lineReader) kernelDest4() (procDest, bool) {
+	const length = len(procDestPrefix) + kernelDest4Len + 1
+	if lr.end-lr.start < length && !lr.fill() {
+		return procDest{}, false
+	}
+	b := lr.buf[lr.start:lr.end]
+	if len(b) < length || b[length-1] != '\n' || string(b[:len(procDestPrefix)]) != procDestPrefix {
+		return procDest{}, false
+	}
+	d, ok := parseKernelDest4(b[len(procDestPrefix) : length-1])
+	if ok {
+		lr.start += length
+	}
+	return d, ok
 }
 
 // field splits off the first space-separated field of b.
@@ -261,7 +343,116 @@ func parseProcAddrPort(text []byte) (netip.Addr, uint16, error) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), uint16(port), nil
 }
 
+// procMethods are the forwarding method names as the kernel pads them
+// ("%-7s ").
+var procMethods = [...]struct {
+	padded string
+	method ForwardMethod
+}{
+	{"Masq    ", Masquerade}, {"Route   ", Route}, {"Tunnel  ", Tunnel},
+	{"Local   ", Local}, {"Bypass  ", Bypass},
+}
+
+// parseKernelDest4 reads an IPv4 destination line laid out exactly as the
+// kernel prints it, "%08X:%04X      %-7s %-6d %-10d %-10d" (a large table
+// is almost only such lines), without scanning the padding field by field.
+// It reports false for anything else, which parseProcDest then reads the
+// general way.
+func parseKernelDest4(b []byte) (procDest, bool) {
+	const methodAt, weightAt = 19, 27
+	if len(b) < kernelDest4Len || b[8] != ':' || string(b[13:methodAt]) != "      " {
+		return procDest{}, false
+	}
+	addr, ok1 := parseHexFixed(b[0:8])
+	port, ok2 := parseHexFixed(b[9:13])
+	if !ok1 || !ok2 {
+		return procDest{}, false
+	}
+	d := procDest{port: uint16(port)}
+	d.addr[0], d.addr[1], d.addr[2], d.addr[3] = byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr)
+	method := string(b[methodAt:weightAt])
+	i := 0
+	for i < len(procMethods) && procMethods[i].padded != method {
+		i++
+	}
+	if i == len(procMethods) {
+		return procDest{}, false
+	}
+	d.method = procMethods[i].method
+	var ok [3]bool
+	rest := b[weightAt:]
+	d.weight, rest, ok[0] = leftAligned(rest, 6, true)
+	d.activeConns, rest, ok[1] = leftAligned(rest, 10, true)
+	d.inactConns, rest, ok[2] = leftAligned(rest, 10, false)
+	return d, ok == [3]bool{true, true, true} && len(rest) == 0
+}
+
+// kernelDest4Len is the length of an IPv4 destination line after its
+// prefix when every number fits its column.
+const kernelDest4Len = 27 + 6 + 1 + 10 + 1 + 10
+
+// leftAligned reads a number printed with "%-<width>d" and, when more
+// follows, the single space after it.
+func leftAligned(b []byte, width int, more bool) (v uint32, rest []byte, ok bool) {
+	n := 0
+	for n < len(b) && n < 11 && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	if v, ok = parseDecimal(b[:n]); !ok {
+		return 0, nil, false
+	}
+	for ; n < width; n++ {
+		if n >= len(b) || b[n] != ' ' {
+			return 0, nil, false
+		}
+	}
+	if more {
+		if n >= len(b) || b[n] != ' ' {
+			return 0, nil, false
+		}
+		n++
+	}
+	return v, b[n:], true
+}
+
+// parseHexFixed reads a field of upper-case hex digits, as the kernel
+// prints with %0<n>X.
+func parseHexFixed(b []byte) (uint32, bool) {
+	var v uint32
+	for _, c := range b {
+		d := hexDigits[c]
+		if d > 15 {
+			return 0, false
+		}
+		v = v<<4 | uint32(d)
+	}
+	return v, true
+}
+
+// hexDigits maps '0'-'9' and 'A'-'F' to their values, anything else to 0xff.
+var hexDigits = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['A'+i] = byte(10 + i)
+	}
+	return t
+}()
+
 func parseProcDest(rest []byte) (procDest, error) {
+	if d, ok := parseKernelDest4(rest); ok {
+		return d, nil
+	}
+	return parseProcDestFields(rest)
+}
+
+// parseProcDestFields reads a destination line field by field, with any
+// amount of space between fields.
+func parseProcDestFields(rest []byte) (procDest, error) {
 	var f [6][]byte
 	for i := range f {
 		f[i], rest = field(rest)

@@ -1,7 +1,9 @@
 package ipvs
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"strings"
@@ -125,4 +127,93 @@ func FuzzParseProcIPVS(f *testing.F) {
 	data, _ := os.ReadFile("testdata/proc-net-ip_vs.txt")
 	f.Add(data)
 	f.Fuzz(func(t *testing.T, b []byte) { parseAll(string(b)) })
+}
+
+// benchProcText is /proc/net/ip_vs of the benchmark's 10,000 x 10 table as
+// the kernel prints it.
+func benchProcText() []byte {
+	var b bytes.Buffer
+	b.WriteString("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+	for i := range 10000 {
+		fmt.Fprintf(&b, "TCP  C612%02X%02X:0050 rr  \n", i/250, i%250+1)
+		for j := range 10 {
+			n := (i*10 + j) % 64000
+			fmt.Fprintf(&b, "  -> C613%02X%02X:0050      Masq    1      0          0         \n", n/250, n%250+1)
+		}
+	}
+	return b.Bytes()
+}
+
+func BenchmarkParseProcIPVS(b *testing.B) {
+	text := benchProcText()
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseProcIPVS(bytes.NewReader(text)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzKernelDest4 checks the fixed-layout reading of destination lines
+// against the field-by-field one: whatever the first accepts, the second
+// reads the same way.
+func FuzzKernelDest4(f *testing.F) {
+	f.Add([]byte("C6336401:1F90      Masq    3      7          12        "))
+	f.Add([]byte("C6336401:1F90      Route   2147483647 4294967295 0         "))
+	f.Add([]byte("c6336401:1f90      Tunnel  1      0          0         "))
+	f.Add([]byte("C6336401:1F90      Masq    1      0          0          "))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := parseKernelDest4(b)
+		if !ok {
+			return
+		}
+		slow, err := parseProcDestFields(b)
+		if err != nil || fast != slow {
+			t.Fatalf("%q: fixed layout read %+v, fields read %+v, %v", b, fast, slow, err)
+		}
+	})
+}
+
+// TestParseProcIPVSReadSizes reads the same text in reads of every size
+// from one byte on, and the large table through the kernel's page-sized
+// reads: the lines, and which of them take the fixed-layout path, must not
+// depend on where reads end.
+func TestParseProcIPVSReadSizes(t *testing.T) {
+	small, err := os.ReadFile("testdata/proc-net-ip_vs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := benchProcText()[:200000]
+	large = large[:bytes.LastIndexByte(large, '\n')+1]
+	for _, text := range [][]byte{small, large} {
+		want, err := ParseProcIPVS(bytes.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1, 2, 7, 60, 61, 62, 4096} {
+			got, err := ParseProcIPVS(&chunkReader{text, size})
+			if err != nil {
+				t.Fatalf("reads of %d: %v", size, err)
+			}
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y }), cmp.AllowUnexported(ProcService{}, procDest{})); diff != "" {
+				t.Fatalf("reads of %d (-whole +chunked):\n%s", size, diff)
+			}
+		}
+	}
+}
+
+// chunkReader returns at most size bytes per read.
+type chunkReader struct {
+	b    []byte
+	size int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.size)], r.b)
+	r.b = r.b[n:]
+	return n, nil
 }

@@ -48,6 +48,10 @@
 #   LVSADM_VM_MEM         default for --mem (1024)
 #   LVSADM_VM_SMP         default for --smp (1)
 #   LVSADM_VM_CONSOLE_LOG if set, the kernel console log is copied to this path
+#   LVSADM_VM_QEMU_ARGS   extra qemu arguments, split on spaces; for example
+#                         "-icount shift=0,sleep=off" makes guest time count
+#                         instructions, so user-space costs compare without
+#                         the host's noise (development only)
 set -euo pipefail
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
@@ -535,7 +539,7 @@ boot_vm() {
 	# qemu runs in the background (timeout puts it in its own process group)
 	# so that we can stop it if we are interrupted.
 	timeout --kill-after=10 "$timeout" "$qemu" \
-		-accel tcg -cpu max -smp "$smp" -m "$mem" \
+		-accel tcg -cpu max -smp "$smp" -m "$mem" ${LVSADM_VM_QEMU_ARGS:-} \
 		-nodefaults -no-user-config -display none -vga none -nic none -no-reboot \
 		-kernel "$CACHE_ROOT/$KVER/vmlinuz" -initrd "$run/initrd" \
 		-append "$KERNEL_CMDLINE" \

@@ -269,6 +269,12 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 		e.errorln(kernelMessage(ipvs.OpServices, err))
 		return exitNow(1)
 	}
+	return e.printAll(svcs, o, rules, inv.Numeric())
+}
+
+// printAll prints the dumped services, in order unless o.NoSort, with
+// their destinations.
+func (e *env) printAll(svcs []ipvs.ServiceEntry, o format.Options, rules, numeric bool) outcome {
 	tables := make([]format.Table, len(svcs))
 	for i := range svcs {
 		tables[i].Service = svcs[i]
@@ -284,7 +290,7 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 		format.Title(e.stdout, o)
 	}
 	for _, t := range tables {
-		if out := e.printTable(t, o, rules, inv.Numeric(), fromProc[t.Service.ServiceKey]); out.status != 0 {
+		if out := e.printTable(t, o, rules, numeric, fromProc[t.Service.ServiceKey]); out.status != 0 {
 			return out
 		}
 	}
