@@ -3,6 +3,7 @@ package format
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -19,10 +20,23 @@ type Options struct {
 	Exact          bool // -X, --exact: no K/M/G/T scaling
 }
 
-// Table is one virtual service and its destinations.
+// Table is one virtual service and its destinations: Dests as netlink
+// lists them or, when not nil, ProcDests as /proc/net/ip_vs does (only what
+// the default listing and -S print, kept compact for large tables).
 type Table struct {
-	Service ipvs.ServiceEntry
-	Dests   []ipvs.DestinationEntry
+	Service   ipvs.ServiceEntry
+	Dests     []ipvs.DestinationEntry
+	ProcDests []ipvs.ProcDestination
+}
+
+// procEntries turns destinations read from /proc into entries, for layouts
+// that print more than /proc has (those fields are zero).
+func procEntries(pds []ipvs.ProcDestination) []ipvs.DestinationEntry {
+	dests := make([]ipvs.DestinationEntry, len(pds))
+	for i := range pds {
+		dests[i] = pds[i].Entry()
+	}
+	return dests
 }
 
 // layout is the column set of a listing. When several switches are given
@@ -136,8 +150,11 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	se := &t.Service
 	af := family(se.Family, se.Addr)
 	lay := o.layout()
+	if t.ProcDests != nil && lay != layoutDefault {
+		t.Dests, t.ProcDests = procEntries(t.ProcDests), nil
+	}
 
-	b := outputBuffer(w, blockSize(len(t.Dests)))
+	b := outputBuffer(w, blockSize(len(t.Dests)+len(t.ProcDests)))
 	start := len(b)
 	b = appendServiceName(b, se, af, o.Numeric, n)
 	switch lay {
@@ -172,13 +189,22 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	}
 	b = append(b, '\n')
 
-	if o.NoSort {
+	var keys [sortOnStack]sortKey
+	var order, tmp [sortOnStack]int32
+	switch {
+	case t.ProcDests != nil && o.NoSort:
+		for i := range t.ProcDests {
+			b = appendProcDestRow(b, se, &t.ProcDests[i], o, n)
+		}
+	case t.ProcDests != nil:
+		for _, i := range sortedProcDests(t.ProcDests, keys[:], order[:], tmp[:]) {
+			b = appendProcDestRow(b, se, &t.ProcDests[i], o, n)
+		}
+	case o.NoSort:
 		for i := range t.Dests {
 			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
 		}
-	} else {
-		var keys [sortOnStack]sortKey
-		var order, tmp [sortOnStack]int32
+	default:
 		for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
 			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
 		}
@@ -339,16 +365,8 @@ func tunnelFlagsInfo(f ipvs.TunnelFlags) string {
 // appendDestRow appends one destination line. The printf formats are
 // ipvsadm's.
 func appendDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.DestinationEntry, lay layout, o Options, n Names) []byte {
-	af := family(d.Family, d.Addr)
 	raw := rawAddr(d.Addr)
-	b = append(b, "  -> "...)
-	start := len(b)
-	b = appendAddrPort(b, af, &raw, d.Port, portProtocol(se), o.Numeric, n)
-	if af != ipvs.IPv6 {
-		b = truncateFrom(b, start, 28)
-	}
-	b = padTo(b, start, 28) // "%-28s"
-
+	b = appendAddrColumn(b, se, family(d.Family, d.Addr), &raw, d.Port, o, n)
 	weight := int64(int32(d.Weight)) // a C int in ipvsadm
 	switch lay {
 	case layoutStats:
@@ -387,23 +405,89 @@ func appendDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.DestinationEntry, la
 		b = appendIntLeft(b, weight, 6)
 		b = appendConns(b, d)
 	default:
-		// " %-7s %-6d %-10d %-10d"
-		b = append(b, ' ')
-		b = appendPadded(b, fwdName(d.ForwardMethod), 7)
-		b = append(b, ' ')
-		b = appendIntLeft(b, weight, 6)
-		b = appendConns(b, d)
+		b = appendDefaultColumns(b, d.ForwardMethod, d.Weight, d.ActiveConns, d.InactiveConns)
 	}
 	return append(b, '\n')
+}
+
+// appendProcDestRow is appendDestRow of the default layout for a
+// destination read from /proc.
+func appendProcDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.ProcDestination, o Options, n Names) []byte {
+	if (o.Numeric || n == nil) && !d.IPv6 && d.Weight < 1<<31 {
+		return appendNumericRow4(b, d)
+	}
+	b = appendAddrColumn(b, se, d.Family(), &d.Addr, d.Port, o, n)
+	b = appendDefaultColumns(b, d.ForwardMethod, d.Weight, d.ActiveConns, d.InactiveConns)
+	return append(b, '\n')
+}
+
+// numericRow4Max bounds a row of appendNumericRow4: the arrow, the address
+// column, and " %-7s %-6d %-10d %-10d\n" with numbers of up to ten digits.
+const numericRow4Max = 5 + 28 + 1 + 7 + 1 + 10 + 1 + 10 + 1 + 10 + 1
+
+// appendNumericRow4 is appendProcDestRow for an IPv4 destination without
+// names and with a weight below 2^31, the bulk of a large listing: the same
+// bytes, written in place into room made once.
+func appendNumericRow4(b []byte, d *ipvs.ProcDestination) []byte {
+	b = slices.Grow(b, numericRow4Max)
+	r := (*[numericRow4Max]byte)(b[len(b) : len(b)+numericRow4Max])
+	copy(r[:], "  -> ")
+	i := 5
+	for _, v := range d.Addr[:4] {
+		i = putDecimal(r[:], i, uint64(v))
+		r[i] = '.'
+		i++
+	}
+	r[i-1] = ':'
+	i = putDecimal(r[:], i, uint64(d.Port))
+	// "255.255.255.255:65535" leaves the column never cut.
+	for ; i < 5+28+1; i++ {
+		r[i] = ' '
+	}
+	i = putLeft(r[:], i, fwdName(d.ForwardMethod), 7)
+	r[i] = ' '
+	i = putDecimalLeft(r[:], i+1, uint64(d.Weight), 6)
+	r[i] = ' '
+	i = putDecimalLeft(r[:], i+1, uint64(d.ActiveConns), 10)
+	r[i] = ' '
+	i = putDecimalLeft(r[:], i+1, uint64(d.InactiveConns), 10)
+	r[i] = '\n'
+	return b[:len(b)+i+1]
+}
+
+// appendAddrColumn starts a destination row: the arrow and "%-28s" of the
+// address and port, IPv4 cut to 28 bytes.
+func appendAddrColumn(b []byte, se *ipvs.ServiceEntry, af ipvs.Family, raw *[16]byte, port uint16, o Options, n Names) []byte {
+	b = append(b, "  -> "...)
+	start := len(b)
+	b = appendAddrPort(b, af, raw, port, portProtocol(se), o.Numeric, n)
+	if af != ipvs.IPv6 {
+		b = truncateFrom(b, start, 28)
+	}
+	return padTo(b, start, 28)
+}
+
+// appendDefaultColumns appends the default layout's columns after the
+// address: " %-7s %-6d %-10d %-10d" (the weight is a C int in ipvsadm).
+func appendDefaultColumns(b []byte, m ipvs.ForwardMethod, weight, active, inactive uint32) []byte {
+	b = append(b, ' ')
+	b = appendPadded(b, fwdName(m), 7)
+	b = append(b, ' ')
+	b = appendIntLeft(b, int64(int32(weight)), 6)
+	return appendConnCounts(b, active, inactive)
 }
 
 // appendConns appends the last two columns of most layouts: " %-10d %-10d"
 // of the active and inactive connections.
 func appendConns(b []byte, d *ipvs.DestinationEntry) []byte {
+	return appendConnCounts(b, d.ActiveConns, d.InactiveConns)
+}
+
+func appendConnCounts(b []byte, active, inactive uint32) []byte {
 	b = append(b, ' ')
-	b = appendUintLeft(b, uint64(d.ActiveConns), 10)
+	b = appendUintLeft(b, uint64(active), 10)
 	b = append(b, ' ')
-	return appendUintLeft(b, uint64(d.InactiveConns), 10)
+	return appendUintLeft(b, uint64(inactive), 10)
 }
 
 // LargeNum formats a counter as ipvsadm's print_largenum: nine columns,

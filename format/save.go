@@ -18,7 +18,7 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	se := &t.Service
 	af := family(se.Family, se.Addr)
 
-	b := outputBuffer(w, blockSize(len(t.Dests)))
+	b := outputBuffer(w, blockSize(len(t.Dests)+len(t.ProcDests)))
 	b = append(b, "-A "...)
 	// The service option is repeated on every destination line.
 	svcStart := len(b)
@@ -48,25 +48,44 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 
 	var keys [sortOnStack]sortKey
 	var order, tmp [sortOnStack]int32
-	for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
-		d := &t.Dests[i]
-		raw := rawAddr(d.Addr)
-		// "-a %s -r %s %s -w %d"
-		b = append(b, "-a "...)
-		b = append(b, b[svcStart:svcEnd]...)
-		b = append(b, " -r "...)
-		b = appendAddrPort(b, family(d.Family, d.Addr), &raw, d.Port, portProtocol(se), numeric, n)
-		b = append(b, ' ')
-		b = append(b, fwdSwitch(d.ForwardMethod)...)
-		b = append(b, " -w "...)
-		b = appendInt(b, int64(int32(d.Weight)))
-		if d.ForwardMethod&7 == ipvs.Tunnel {
-			b = appendTunnelOptions(b, d)
+	svcOption := b[svcStart:svcEnd]
+	if t.ProcDests != nil {
+		for _, i := range sortedProcDests(t.ProcDests, keys[:], order[:], tmp[:]) {
+			d := &t.ProcDests[i]
+			b = appendSaveDest(b, svcOption, portProtocol(se), d.Family(), &d.Addr, d.Port, d.ForwardMethod, d.Weight, numeric, n)
+			if d.ForwardMethod&7 == ipvs.Tunnel {
+				e := d.Entry() // /proc has no tunnel settings: those of a zero entry
+				b = appendTunnelOptions(b, &e)
+			}
+			b = append(b, '\n')
 		}
-		b = append(b, '\n')
+	} else {
+		for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
+			d := &t.Dests[i]
+			raw := rawAddr(d.Addr)
+			b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
+			if d.ForwardMethod&7 == ipvs.Tunnel {
+				b = appendTunnelOptions(b, d)
+			}
+			b = append(b, '\n')
+		}
 	}
 	_, err := w.Write(b)
 	return err
+}
+
+// appendSaveDest appends a saved destination line up to its tunnel
+// options: "-a %s -r %s %s -w %d". svcOption is the service's option as
+// the "-A" line has it.
+func appendSaveDest(b, svcOption []byte, proto ipvs.Protocol, af ipvs.Family, raw *[16]byte, port uint16, m ipvs.ForwardMethod, weight uint32, numeric bool, n Names) []byte {
+	b = append(b, "-a "...)
+	b = append(b, svcOption...)
+	b = append(b, " -r "...)
+	b = appendAddrPort(b, af, raw, port, proto, numeric, n)
+	b = append(b, ' ')
+	b = append(b, fwdSwitch(m)...)
+	b = append(b, " -w "...)
+	return appendInt(b, int64(int32(weight)))
 }
 
 // SaveAll writes every service as Save does, in ipvsadm's sorted order

@@ -99,14 +99,87 @@ func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int
 	return sortOrder(keys, order[:n], tmp[:n])
 }
 
+// sortedProcDests is sortedDests for destinations read from /proc.
+func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []int32) []int32 {
+	n := len(dests)
+	if cap(keys) < n {
+		keys = make([]sortKey, n)
+	}
+	if cap(order) < n {
+		order = make([]int32, n)
+	}
+	if cap(tmp) < n {
+		tmp = make([]int32, n)
+	}
+	keys = keys[:n]
+	for i := range dests {
+		d, k := &dests[i], &keys[i]
+		*k = sortKey{port: int32(d.Port), words: 1}
+		k.addr[0] = binary.BigEndian.Uint32(d.Addr[0:])
+		if d.IPv6 {
+			k.words = 4
+			k.addr[1] = binary.BigEndian.Uint32(d.Addr[4:])
+			k.addr[2] = binary.BigEndian.Uint32(d.Addr[8:])
+			k.addr[3] = binary.BigEndian.Uint32(d.Addr[12:])
+		}
+	}
+	return sortOrder(keys, order[:n], tmp[:n])
+}
+
 // sortOrder fills order with the indexes of keys in sorted order; tmp is
 // scratch space as long.
 func sortOrder(keys []sortKey, order, tmp []int32) []int32 {
 	for i := range order {
 		order[i] = int32(i)
 	}
+	if len(keys) < 2 {
+		return order
+	}
+	if len(keys) <= insertionSortMax && consistent(keys) {
+		// Any stable sort gives glibc's order when the comparator is
+		// consistent; for a service's few destinations insertion sort
+		// does the least work.
+		for i := 1; i < len(order); i++ {
+			x, j := order[i], i
+			for ; j > 0 && compareKeys(&keys[order[j-1]], &keys[x]) > 0; j-- {
+				order[j] = order[j-1]
+			}
+			order[j] = x
+		}
+		return order
+	}
 	msort(order, tmp, func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
 	return order
+}
+
+// insertionSortMax is the most keys sorted by insertion.
+const insertionSortMax = 16
+
+// consistent reports whether compareKeys orders keys as plain comparison
+// would: every key compares the same number of address words, and in each
+// field that compareKeys wraps (fwmark, address words) the values lie
+// within 2^31 of each other, so no difference wraps.
+func consistent(keys []sortKey) bool {
+	lo, hi := keys[0], keys[0]
+	for i := range keys[1:] {
+		k := &keys[i+1]
+		if k.words != lo.words {
+			return false
+		}
+		lo.fwmark, hi.fwmark = min(lo.fwmark, k.fwmark), max(hi.fwmark, k.fwmark)
+		for w := range k.words {
+			lo.addr[w], hi.addr[w] = min(lo.addr[w], k.addr[w]), max(hi.addr[w], k.addr[w])
+		}
+	}
+	if hi.fwmark-lo.fwmark >= 1<<31 {
+		return false
+	}
+	for w := range lo.words {
+		if hi.addr[w]-lo.addr[w] >= 1<<31 {
+			return false
+		}
+	}
+	return true
 }
 
 // permute puts s in sorted order: entry i becomes the one that was at

@@ -2,6 +2,9 @@ package format
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -172,5 +175,96 @@ func TestHeader(t *testing.T) {
 	}
 	if diff := cmp.Diff("IP Virtual Server version 1.1.2 (size=1048576)\n", got.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestInsertionSortMatchesMergeSort: whenever consistent() lets sortOrder
+// take the insertion sort, the order is the merge sort's, on random keys
+// drawn from narrow and wide ranges (wide ones make the comparator wrap, so
+// consistent must refuse them).
+func TestInsertionSortMatchesMergeSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	took := 0
+	for range 20000 {
+		n := 2 + rng.IntN(insertionSortMax-1)
+		keys := make([]sortKey, n)
+		span := []uint32{4, 1 << 20, 1 << 31, 1<<32 - 1}[rng.IntN(4)]
+		words := int32(1 + 3*rng.IntN(2))
+		base := rng.Uint32()
+		for i := range keys {
+			k := &keys[i]
+			k.words = words
+			if rng.IntN(8) == 0 {
+				k.words = 5 - words // a family mix now and then
+			}
+			for w := range k.addr {
+				k.addr[w] = base + rng.Uint32N(span)
+			}
+			k.port = int32(rng.IntN(3))
+		}
+		want := make([]int32, n)
+		for i := range want {
+			want[i] = int32(i)
+		}
+		msort(want, make([]int32, n), func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
+		got := sortOrder(keys, make([]int32, n), make([]int32, n))
+		if consistent(keys) {
+			took++
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("keys %+v: sortOrder %v, merge sort %v", keys, got, want)
+		}
+	}
+	if took < 3000 {
+		t.Errorf("only %d of 20000 key sets took the insertion sort", took)
+	}
+}
+
+// TestProcDestinationsPrintAsEntries: a table whose destinations come from
+// /proc prints exactly as the same destinations given as entries, in every
+// layout, sorted or not, and as -S.
+func TestProcDestinationsPrintAsEntries(t *testing.T) {
+	se := service(tcp("192.0.2.1:80"), "wlc")
+	var pds []ipvs.ProcDestination
+	for i, addr := range []string{"198.51.100.9", "198.51.100.1", "200.0.0.1", "10.0.0.1", "2001:db8::1", "198.51.100.1", "255.255.255.255", "0.0.0.0"} {
+		d := ipvs.ProcDestination{Port: uint16(80 + i%2), ForwardMethod: ipvs.ForwardMethod(i % 7), Weight: uint32(i * 1000), ActiveConns: uint32(i), InactiveConns: 1 << 31}
+		switch i {
+		case 6:
+			d.Port, d.Weight, d.ActiveConns, d.InactiveConns = 65535, 1<<31-1, 1<<32-1, 1<<32-1
+		case 7:
+			d.Port, d.Weight = 0, 1<<31 // ipvsadm prints a negative int
+		}
+		a := netip.MustParseAddr(addr)
+		if d.IPv6 = a.Is6(); d.IPv6 {
+			d.Addr = a.As16()
+		} else {
+			a4 := a.As4()
+			copy(d.Addr[:], a4[:])
+		}
+		pds = append(pds, d)
+	}
+	proc := Table{Service: se, ProcDests: pds}
+	entries := Table{Service: se, Dests: procEntries(pds)}
+	for _, o := range []Options{{}, {Numeric: true}, {Numeric: true, NoSort: true}, {Stats: true}, {Thresholds: true}, {TunInfo: true}, {PersistentConn: true}} {
+		var got, want bytes.Buffer
+		if err := ServiceRows(&got, proc, o, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := ServiceRows(&want, entries, o, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%+v: from /proc\n%s\nas entries\n%s", o, got.String(), want.String())
+		}
+	}
+	var got, want bytes.Buffer
+	if err := Save(&got, proc, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(&want, entries, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("-S from /proc\n%s\nas entries\n%s", got.String(), want.String())
 	}
 }

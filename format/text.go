@@ -72,6 +72,37 @@ func appendDigits(b []byte, v uint64, n int) []byte {
 	return b
 }
 
+// putDecimal writes v in decimal at r[i:] and returns the index after it.
+func putDecimal(r []byte, i int, v uint64) int {
+	n := decimalLen(v)
+	d := r[i : i+n]
+	for j := n - 1; j > 0; j-- {
+		d[j] = '0' + byte(v%10)
+		v /= 10
+	}
+	d[0] = '0' + byte(v)
+	return i + n
+}
+
+// putDecimalLeft is putDecimal as C's "%-*u" (or "%-*d" of a value below
+// 2^31).
+func putDecimalLeft(r []byte, i int, v uint64, width int) int {
+	end := putDecimal(r, i, v)
+	for ; end < i+width; end++ {
+		r[end] = ' '
+	}
+	return end
+}
+
+// putLeft writes s left-aligned in width bytes at r[i:], as C's "%-*s".
+func putLeft(r []byte, i int, s string, width int) int {
+	end := i + copy(r[i:], s)
+	for ; end < i+width; end++ {
+		r[end] = ' '
+	}
+	return end
+}
+
 // decimalLen is the number of decimal digits of v.
 func decimalLen(v uint64) int {
 	n := 1

@@ -234,23 +234,30 @@ func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, erro
 // table is an empty slice, not an error. The dump goes over a second socket
 // that reads in 32 KiB pieces, opened on first use.
 func (c *Client) Services() ([]ServiceEntry, error) {
-	sock, err := c.dumpSocket(&c.svcDump, maxReadSize)
-	if err != nil {
-		return nil, &Error{Op: OpServices, Err: err}
-	}
-	var svcs []ServiceEntry
-	err = c.dump(sock, uapi.CmdGetService, nil, func(payload []byte) error {
-		var err error
-		svcs, err = appendNests(svcs, payload, uapi.CmdAttrService, decodeService)
-		return err
-	}, func() { svcs = svcs[:0] })
-	if err != nil {
-		return nil, &Error{Op: OpServices, Err: err}
-	}
-	if svcs == nil {
+	svcs, err := c.AppendServices(nil)
+	if svcs == nil && err == nil {
 		svcs = []ServiceEntry{}
 	}
-	return dropRepeats(svcs), nil
+	return svcs, err
+}
+
+// AppendServices appends every service to dst, as Services lists them; a
+// caller who knows about how many there are saves the growing of the slice.
+func (c *Client) AppendServices(dst []ServiceEntry) ([]ServiceEntry, error) {
+	sock, err := c.dumpSocket(&c.svcDump, maxReadSize)
+	if err != nil {
+		return dst, &Error{Op: OpServices, Err: err}
+	}
+	start := len(dst)
+	err = c.dump(sock, uapi.CmdGetService, nil, func(payload []byte) error {
+		var err error
+		dst, err = appendNests(dst, payload, uapi.CmdAttrService, decodeService)
+		return err
+	}, func() { dst = dst[:start] })
+	if err != nil {
+		return dst[:start], &Error{Op: OpServices, Err: err}
+	}
+	return dst[:start+len(dropRepeats(dst[start:]))], nil
 }
 
 // dumpSocket returns *sock, dialing it with reads of size first if the

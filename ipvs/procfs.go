@@ -22,48 +22,65 @@ type ProcService struct {
 	FWMark   uint32
 	Sched    string
 
-	dests []procDest
+	dests []ProcDestination
 }
 
-// procDest is what a destination line holds, compactly and without
-// pointers: a large table's destinations (100,000 of them) are kept until
-// the listing prints them in sorted service order, and memory without
+// ProcDestination is a destination line of /proc/net/ip_vs, compact and
+// without pointers: a large table's destinations (100,000 of them) are kept
+// until the listing prints them in sorted service order, and memory without
 // pointers is not scanned by the garbage collector.
-type procDest struct {
-	addr                            [16]byte // IPv4 in the first 4 bytes
-	v6                              bool
-	port                            uint16
-	method                          ForwardMethod
-	weight, activeConns, inactConns uint32
+type ProcDestination struct {
+	// Addr is laid out as the kernel's union nf_inet_addr: an IPv4 address
+	// in the first four bytes, the rest zero.
+	Addr                               [16]byte
+	IPv6                               bool
+	Port                               uint16
+	ForwardMethod                      ForwardMethod
+	Weight, ActiveConns, InactiveConns uint32
 }
 
-func (d *procDest) setAddr(a netip.Addr) {
-	if d.v6 = a.Is6(); d.v6 {
-		d.addr = a.As16()
+// Family is the address family of d.
+func (d *ProcDestination) Family() Family {
+	if d.IPv6 {
+		return IPv6
+	}
+	return IPv4
+}
+
+// NetipAddr is d's address.
+func (d *ProcDestination) NetipAddr() netip.Addr {
+	if d.IPv6 {
+		return netip.AddrFrom16(d.Addr)
+	}
+	return netip.AddrFrom4([4]byte(d.Addr[:4]))
+}
+
+func (d *ProcDestination) setAddr(a netip.Addr) {
+	if d.IPv6 = a.Is6(); d.IPv6 {
+		d.Addr = a.As16()
 	} else {
 		a4 := a.As4()
-		copy(d.addr[:], a4[:])
+		copy(d.Addr[:], a4[:])
 	}
 }
 
-func (d *procDest) netipAddr() netip.Addr {
-	if d.v6 {
-		return netip.AddrFrom16(d.addr)
-	}
-	return netip.AddrFrom4([4]byte(d.addr[:4]))
+// Entry is d with the fields /proc has set: Family, Addr, Port,
+// ForwardMethod, Weight, ActiveConns and InactiveConns.
+func (d *ProcDestination) Entry() DestinationEntry {
+	e := DestinationEntry{ActiveConns: d.ActiveConns, InactiveConns: d.InactiveConns}
+	e.Family, e.Addr, e.Port, e.ForwardMethod, e.Weight = d.Family(), d.NetipAddr(), d.Port, d.ForwardMethod, d.Weight
+	return e
 }
 
-// AppendDestinations appends the service's destinations to dst with Family,
-// Addr, Port, ForwardMethod, Weight, ActiveConns and InactiveConns set.
+// Destinations are the service's destination lines, in the file's order.
+// The slice is shared: do not modify it.
+func (p *ProcService) Destinations() []ProcDestination { return p.dests }
+
+// AppendDestinations appends the service's destinations to dst as entries
+// (see ProcDestination.Entry).
 func (p *ProcService) AppendDestinations(dst []DestinationEntry) []DestinationEntry {
 	for i := range p.dests {
-		pd := &p.dests[i]
-		d := DestinationEntry{ActiveConns: pd.activeConns, InactiveConns: pd.inactConns}
-		d.Family, d.Addr, d.Port, d.ForwardMethod, d.Weight = IPv4, pd.netipAddr(), pd.port, pd.method, pd.weight
-		if pd.v6 {
-			d.Family = IPv6
-		}
-		dst = append(dst, d)
+		dst = append(dst, p.dests[i].Entry())
 	}
 	return dst
 }
@@ -71,7 +88,7 @@ func (p *ProcService) AppendDestinations(dst []DestinationEntry) []DestinationEn
 // HasForwardMethod reports whether any destination uses method m.
 func (p *ProcService) HasForwardMethod(m ForwardMethod) bool {
 	for i := range p.dests {
-		if p.dests[i].method == m {
+		if p.dests[i].ForwardMethod == m {
 			return true
 		}
 	}
@@ -102,8 +119,8 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 	lr := lineReader{r: r, buf: make([]byte, 64<<10)}
 	var (
 		out   []ProcService
-		chunk []procDest // the chunk the current service's destinations go into
-		first int        // where in chunk they start
+		chunk []ProcDestination // the chunk the current service's destinations go into
+		first int               // where in chunk they start
 	)
 	closeDests := func() {
 		if len(out) > 0 {
@@ -111,19 +128,24 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 		}
 		first = len(chunk)
 	}
-	addDest := func(d procDest) {
+	addDest := func(d ProcDestination) {
 		if len(chunk) == cap(chunk) {
 			// Move this service's destinations so far into a new chunk.
-			grown := make([]procDest, 0, max(procDestChunk, 2*(len(chunk)-first)))
+			grown := make([]ProcDestination, 0, max(procDestChunk, 2*(len(chunk)-first)))
 			chunk, first = append(grown, chunk[first:]...), 0
 		}
 		chunk = append(chunk, d)
 	}
 	for n := 1; ; n++ {
 		if len(out) > 0 {
-			// The common line, read in place without looking for its end.
-			if d, ok := lr.kernelDest4(); ok {
-				addDest(d)
+			// The common line, read in place without looking for its end,
+			// straight into the next slot.
+			if len(chunk) == cap(chunk) {
+				addDest(ProcDestination{})
+				chunk = chunk[:len(chunk)-1]
+			}
+			if lr.kernelDest4(&chunk[:len(chunk)+1][len(chunk)]) {
+				chunk = chunk[:len(chunk)+1]
 				continue
 			}
 		}
@@ -218,24 +240,81 @@ func (lr *lineReader) line() ([]byte, error) {
 	}
 }
 
-// kernelDest4 reads the next line if it is an IPv4 destination line with
-// every column within its width, as the kernel prints nearly every line of
-// a large table: then the line's length is known and its fields are at
-// fixed places.
-func (lr *lineReader) kernelDest4() (procDest, bool) {
+// kernelDest4 reads the next line into d if it is an IPv4 destination line
+// with every column within its width, as the kernel prints nearly every
+// line of a large table: then the line's length is known and its fields
+// are at fixed places.
+func (lr *lineReader) kernelDest4(d *ProcDestination) bool {
 	const length = len(procDestPrefix) + kernelDest4Len + 1
 	if lr.end-lr.start < length && !lr.fill() {
-		return procDest{}, false
+		return false
 	}
-	b := lr.buf[lr.start:lr.end]
-	if len(b) < length || b[length-1] != '\n' || string(b[:len(procDestPrefix)]) != procDestPrefix {
-		return procDest{}, false
+	if lr.end-lr.start < length {
+		return false
 	}
-	d, ok := parseKernelDest4(b[len(procDestPrefix) : length-1])
-	if ok {
-		lr.start += length
+	line := (*[length]byte)(lr.buf[lr.start : lr.start+length])
+	if line[length-1] != '\n' || string(line[:len(procDestPrefix)]) != procDestPrefix ||
+		!readKernelDest4((*[kernelDest4Len]byte)(line[len(procDestPrefix):]), d) {
+		return false
 	}
-	return d, ok
+	lr.start += length
+	return true
+}
+
+// readKernelDest4 reads an IPv4 destination line (after its prefix) whose
+// numbers fit their columns: "%08X:%04X      %-7s %-6d %-10d %-10d".
+func readKernelDest4(b *[kernelDest4Len]byte, d *ProcDestination) bool {
+	if b[8] != ':' || string(b[13:19]) != "      " || b[33] != ' ' || b[44] != ' ' {
+		return false
+	}
+	addr, ok1 := parseHexFixed(b[0:8])
+	port, ok2 := parseHexFixed(b[9:13])
+	method, ok3 := procMethod(b[19:27])
+	weight, ok4 := fixedDecimal(b[27:33])
+	active, ok5 := fixedDecimal(b[34:44])
+	inactive, ok6 := fixedDecimal(b[45:55])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return false
+	}
+	*d = ProcDestination{Port: uint16(port), ForwardMethod: method, Weight: weight, ActiveConns: active, InactiveConns: inactive}
+	d.Addr[0], d.Addr[1], d.Addr[2], d.Addr[3] = byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr)
+	return true
+}
+
+// fixedDecimal reads a column of "%-<width>d" that the number fits: digits,
+// then spaces to the end.
+func fixedDecimal(f []byte) (uint32, bool) {
+	var v uint64
+	i := 0
+	for ; i < len(f) && f[i]-'0' <= 9; i++ {
+		v = v*10 + uint64(f[i]-'0')
+	}
+	if i == 0 || i > 10 {
+		return 0, false
+	}
+	for ; i < len(f); i++ {
+		if f[i] != ' ' {
+			return 0, false
+		}
+	}
+	return uint32(v), v <= 1<<32-1
+}
+
+// procMethod reads a forwarding method name as the kernel pads it.
+func procMethod(padded []byte) (ForwardMethod, bool) {
+	switch string(padded) {
+	case "Masq    ":
+		return Masquerade, true
+	case "Route   ":
+		return Route, true
+	case "Tunnel  ":
+		return Tunnel, true
+	case "Local   ":
+		return Local, true
+	case "Bypass  ":
+		return Bypass, true
+	}
+	return 0, false
 }
 
 // field splits off the first space-separated field of b.
@@ -343,77 +422,9 @@ func parseProcAddrPort(text []byte) (netip.Addr, uint16, error) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), uint16(port), nil
 }
 
-// procMethods are the forwarding method names as the kernel pads them
-// ("%-7s ").
-var procMethods = [...]struct {
-	padded string
-	method ForwardMethod
-}{
-	{"Masq    ", Masquerade}, {"Route   ", Route}, {"Tunnel  ", Tunnel},
-	{"Local   ", Local}, {"Bypass  ", Bypass},
-}
-
-// parseKernelDest4 reads an IPv4 destination line laid out exactly as the
-// kernel prints it, "%08X:%04X      %-7s %-6d %-10d %-10d" (a large table
-// is almost only such lines), without scanning the padding field by field.
-// It reports false for anything else, which parseProcDest then reads the
-// general way.
-func parseKernelDest4(b []byte) (procDest, bool) {
-	const methodAt, weightAt = 19, 27
-	if len(b) < kernelDest4Len || b[8] != ':' || string(b[13:methodAt]) != "      " {
-		return procDest{}, false
-	}
-	addr, ok1 := parseHexFixed(b[0:8])
-	port, ok2 := parseHexFixed(b[9:13])
-	if !ok1 || !ok2 {
-		return procDest{}, false
-	}
-	d := procDest{port: uint16(port)}
-	d.addr[0], d.addr[1], d.addr[2], d.addr[3] = byte(addr>>24), byte(addr>>16), byte(addr>>8), byte(addr)
-	method := string(b[methodAt:weightAt])
-	i := 0
-	for i < len(procMethods) && procMethods[i].padded != method {
-		i++
-	}
-	if i == len(procMethods) {
-		return procDest{}, false
-	}
-	d.method = procMethods[i].method
-	var ok [3]bool
-	rest := b[weightAt:]
-	d.weight, rest, ok[0] = leftAligned(rest, 6, true)
-	d.activeConns, rest, ok[1] = leftAligned(rest, 10, true)
-	d.inactConns, rest, ok[2] = leftAligned(rest, 10, false)
-	return d, ok == [3]bool{true, true, true} && len(rest) == 0
-}
-
 // kernelDest4Len is the length of an IPv4 destination line after its
 // prefix when every number fits its column.
 const kernelDest4Len = 27 + 6 + 1 + 10 + 1 + 10
-
-// leftAligned reads a number printed with "%-<width>d" and, when more
-// follows, the single space after it.
-func leftAligned(b []byte, width int, more bool) (v uint32, rest []byte, ok bool) {
-	n := 0
-	for n < len(b) && n < 11 && '0' <= b[n] && b[n] <= '9' {
-		n++
-	}
-	if v, ok = parseDecimal(b[:n]); !ok {
-		return 0, nil, false
-	}
-	for ; n < width; n++ {
-		if n >= len(b) || b[n] != ' ' {
-			return 0, nil, false
-		}
-	}
-	if more {
-		if n >= len(b) || b[n] != ' ' {
-			return 0, nil, false
-		}
-		n++
-	}
-	return v, b[n:], true
-}
 
 // parseHexFixed reads a field of upper-case hex digits, as the kernel
 // prints with %0<n>X.
@@ -443,48 +454,41 @@ var hexDigits = func() (t [256]byte) {
 	return t
 }()
 
-func parseProcDest(rest []byte) (procDest, error) {
-	if d, ok := parseKernelDest4(rest); ok {
-		return d, nil
-	}
-	return parseProcDestFields(rest)
-}
-
-// parseProcDestFields reads a destination line field by field, with any
-// amount of space between fields.
-func parseProcDestFields(rest []byte) (procDest, error) {
+// parseProcDest reads a destination line field by field, with any amount
+// of space between fields.
+func parseProcDest(rest []byte) (ProcDestination, error) {
 	var f [6][]byte
 	for i := range f {
 		f[i], rest = field(rest)
 	}
 	if len(f[4]) == 0 || len(f[5]) != 0 {
-		return procDest{}, fmt.Errorf("destination line %q", rest)
+		return ProcDestination{}, fmt.Errorf("destination line %q", rest)
 	}
-	var d procDest
+	var d ProcDestination
 	addr, port, err := parseProcAddrPort(f[0])
 	if err != nil {
 		return d, err
 	}
 	d.setAddr(addr)
-	d.port = port
+	d.Port = port
 	switch string(f[1]) {
 	case "Masq":
-		d.method = Masquerade
+		d.ForwardMethod = Masquerade
 	case "Local":
-		d.method = Local
+		d.ForwardMethod = Local
 	case "Tunnel":
-		d.method = Tunnel
+		d.ForwardMethod = Tunnel
 	case "Route":
-		d.method = Route
+		d.ForwardMethod = Route
 	case "Bypass":
-		d.method = Bypass
+		d.ForwardMethod = Bypass
 	default:
 		return d, fmt.Errorf("forwarding method %q", f[1])
 	}
 	var ok [3]bool
-	d.weight, ok[0] = parseDecimal(f[2])
-	d.activeConns, ok[1] = parseDecimal(f[3])
-	d.inactConns, ok[2] = parseDecimal(f[4])
+	d.Weight, ok[0] = parseDecimal(f[2])
+	d.ActiveConns, ok[1] = parseDecimal(f[3])
+	d.InactiveConns, ok[2] = parseDecimal(f[4])
 	if ok != [3]bool{true, true, true} {
 		return d, fmt.Errorf("numbers in %q %q %q", f[2], f[3], f[4])
 	}

@@ -163,12 +163,16 @@ func FuzzKernelDest4(f *testing.F) {
 	f.Add([]byte("C6336401:1F90      Route   2147483647 4294967295 0         "))
 	f.Add([]byte("c6336401:1f90      Tunnel  1      0          0         "))
 	f.Add([]byte("C6336401:1F90      Masq    1      0          0          "))
+	f.Add([]byte("C6336401:1F90      Bypass  999999 4294967295 4294967296"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fast, ok := parseKernelDest4(b)
-		if !ok {
+		if len(b) != kernelDest4Len {
 			return
 		}
-		slow, err := parseProcDestFields(b)
+		var fast ProcDestination
+		if !readKernelDest4((*[kernelDest4Len]byte)(b), &fast) {
+			return
+		}
+		slow, err := parseProcDest(b)
 		if err != nil || fast != slow {
 			t.Fatalf("%q: fixed layout read %+v, fields read %+v, %v", b, fast, slow, err)
 		}
@@ -196,7 +200,7 @@ func TestParseProcIPVSReadSizes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("reads of %d: %v", size, err)
 			}
-			if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y }), cmp.AllowUnexported(ProcService{}, procDest{})); diff != "" {
+			if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y netip.Addr) bool { return x == y }), cmp.AllowUnexported(ProcService{}, ProcDestination{})); diff != "" {
 				t.Fatalf("reads of %d (-whole +chunked):\n%s", size, diff)
 			}
 		}

@@ -294,9 +294,12 @@ func TestListDestinationSource(t *testing.T) {
 	h.ipvsadm("-a -t 192.0.2.1:80 -r 198.51.100.1 -m -w 1")
 	h.ipvsadm("-A -t 192.0.2.2:80 -s rr")
 	h.ipvsadm("-a -t 192.0.2.2:80 -r 198.51.100.2 -i -w 1")
+	h.ipvsadm("-A -t 192.0.2.3:80 -s rr")
+	h.ipvsadm("-a -t 192.0.2.3:80 -r 198.51.100.3 -m -w 1")
 	header := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
 	// The fake lists services newest first, as /proc must too.
-	proc := header +
+	// 192.0.2.3 has no destinations in /proc, and so none are printed.
+	proc := header + "TCP  C0000203:0050 rr  \n" +
 		"TCP  C0000202:0050 rr  \n  -> C6336402:0050      Tunnel  7      0          0         \n" +
 		"TCP  C0000201:0050 rr  \n  -> C6336401:0050      Masq    9      3          4         \n"
 	weights := func() string {
@@ -310,14 +313,14 @@ func TestListDestinationSource(t *testing.T) {
 	}
 	h.procIPVS = proc
 	if got := weights(); got != "9 1" {
-		t.Errorf("matching /proc: weights %q, want \"9 1\" (/proc for Masq, netlink for the tunnel service)", got)
+		t.Errorf("matching /proc: weights %q, want \"9 1\" (/proc for Masq and the empty service, netlink for the tunnel service)", got)
 	}
 	h.procIPVS = header + "TCP  C0000201:0050 rr  \n  -> C6336401:0050      Masq    9      3          4         \n"
-	if got := weights(); got != "1 1" {
-		t.Errorf("/proc missing a service: weights %q, want \"1 1\" from netlink", got)
+	if got := weights(); got != "1 1 1" {
+		t.Errorf("/proc missing a service: weights %q, want \"1 1 1\" from netlink", got)
 	}
 	h.procIPVS = strings.Replace(proc, "Masq    9", "Masq    x", 1)
-	if got := weights(); got != "1 1" {
-		t.Errorf("malformed /proc line: weights %q, want \"1 1\" from netlink", got)
+	if got := weights(); got != "1 1 1" {
+		t.Errorf("malformed /proc line: weights %q, want \"1 1 1\" from netlink", got)
 	}
 }

@@ -41,7 +41,7 @@ func BenchmarkPrintAll(b *testing.B) {
 			b.SetBytes(int64(proc.Len()))
 			b.ReportAllocs()
 			for b.Loop() {
-				if out := e.printAll(svcs, o, bc.rules, true); out.status != 0 {
+				if out := e.printAll(svcs, e.readProcIPVS(), o, bc.rules, true); out.status != 0 {
 					b.Fatal(out)
 				}
 				e.stdout.Flush()
