@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -431,7 +432,8 @@ const numericRow4Max = 5 + 28 + 1 + 7 + 1 + 10 + 1 + 10 + 1 + 10 + 1
 func appendNumericRow4(b []byte, d *ipvs.ProcDestination) []byte {
 	b = slices.Grow(b, numericRow4Max)
 	r := (*[numericRow4Max]byte)(b[len(b) : len(b)+numericRow4Max])
-	copy(r[:], "  -> ")
+	// Start from the arrow and blanks: the padding is then already there.
+	copy(r[:], numericRow4Blank)
 	i := 5
 	for _, v := range d.Addr[:4] {
 		i = putDecimal(r[:], i, uint64(v))
@@ -439,21 +441,20 @@ func appendNumericRow4(b []byte, d *ipvs.ProcDestination) []byte {
 		i++
 	}
 	r[i-1] = ':'
-	i = putDecimal(r[:], i, uint64(d.Port))
-	// "255.255.255.255:65535" leaves the column never cut.
-	for ; i < 5+28+1; i++ {
-		r[i] = ' '
-	}
-	i = putLeft(r[:], i, fwdName(d.ForwardMethod), 7)
-	r[i] = ' '
-	i = putDecimalLeft(r[:], i+1, uint64(d.Weight), 6)
-	r[i] = ' '
-	i = putDecimalLeft(r[:], i+1, uint64(d.ActiveConns), 10)
-	r[i] = ' '
-	i = putDecimalLeft(r[:], i+1, uint64(d.InactiveConns), 10)
+	putDecimal(r[:], i, uint64(d.Port))
+	// "255.255.255.255:65535" leaves the column never cut; a space follows.
+	i = 5 + 28 + 1
+	copy(r[i:], fwdName(d.ForwardMethod))
+	i += 7 + 1
+	i = max(putDecimal(r[:], i, uint64(d.Weight)), i+6) + 1
+	i = max(putDecimal(r[:], i, uint64(d.ActiveConns)), i+10) + 1
+	i = max(putDecimal(r[:], i, uint64(d.InactiveConns)), i+10)
 	r[i] = '\n'
 	return b[:len(b)+i+1]
 }
+
+// numericRow4Blank is where appendNumericRow4 starts.
+var numericRow4Blank = "  -> " + strings.Repeat(" ", numericRow4Max-5)
 
 // appendAddrColumn starts a destination row: the arrow and "%-28s" of the
 // address and port, IPv4 cut to 28 bytes.

@@ -101,6 +101,9 @@ func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int
 
 // sortedProcDests is sortedDests for destinations read from /proc.
 func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []int32) []int32 {
+	if o, ok := sortedProcDests4(dests, order); ok {
+		return o
+	}
 	n := len(dests)
 	if cap(keys) < n {
 		keys = make([]sortKey, n)
@@ -124,6 +127,45 @@ func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []
 		}
 	}
 	return sortOrder(keys, order[:n], tmp[:n])
+}
+
+// sortedProcDests4 sorts the common case cheaply: up to sortOnStack IPv4
+// destinations whose addresses lie within 2^31 of each other, so that
+// compareKeys cannot wrap and orders them by address, then port, as plain
+// numbers. Each becomes one number, address, port and index, and those
+// sort by insertion; the index makes ties keep their order, as glibc's
+// merge sort does. It reports false for anything else.
+func sortedProcDests4(dests []ipvs.ProcDestination, order []int32) ([]int32, bool) {
+	n := len(dests)
+	if n > sortOnStack || cap(order) < n {
+		return nil, false
+	}
+	var keys [sortOnStack]uint64
+	lo, hi := uint32(1<<32-1), uint32(0)
+	for i := range dests {
+		d := &dests[i]
+		if d.IPv6 {
+			return nil, false
+		}
+		addr := binary.BigEndian.Uint32(d.Addr[:4])
+		lo, hi = min(lo, addr), max(hi, addr)
+		keys[i] = uint64(addr)<<32 | uint64(d.Port)<<16 | uint64(i)
+	}
+	if n > 0 && hi-lo >= 1<<31 {
+		return nil, false
+	}
+	for i := 1; i < n; i++ {
+		x, j := keys[i], i
+		for ; j > 0 && keys[j-1] > x; j-- {
+			keys[j] = keys[j-1]
+		}
+		keys[j] = x
+	}
+	order = order[:n]
+	for i := range order {
+		order[i] = int32(keys[i] & 0xffff)
+	}
+	return order, true
 }
 
 // sortOrder fills order with the indexes of keys in sorted order; tmp is

@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -266,5 +267,46 @@ func TestProcDestinationsPrintAsEntries(t *testing.T) {
 	}
 	if got.String() != want.String() {
 		t.Errorf("-S from /proc\n%s\nas entries\n%s", got.String(), want.String())
+	}
+}
+
+// TestSortedProcDests4MatchesMergeSort: the one-number sort of IPv4
+// destinations gives glibc's merge order whenever it accepts the set.
+func TestSortedProcDests4MatchesMergeSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	took := 0
+	for range 20000 {
+		n := rng.IntN(sortOnStack + 2)
+		dests := make([]ipvs.ProcDestination, n)
+		span := []uint32{3, 1 << 20, 1 << 31, 1<<32 - 1}[rng.IntN(4)]
+		base := rng.Uint32()
+		for i := range dests {
+			binary.BigEndian.PutUint32(dests[i].Addr[:4], base+rng.Uint32N(span))
+			dests[i].Port = uint16(rng.IntN(3))
+			dests[i].IPv6 = rng.IntN(50) == 0
+		}
+		keys := make([]sortKey, n)
+		for i := range dests {
+			keys[i] = sortKey{port: int32(dests[i].Port), words: 1, addr: [4]uint32{binary.BigEndian.Uint32(dests[i].Addr[:4])}}
+			if dests[i].IPv6 {
+				keys[i].words = 4
+			}
+		}
+		want := make([]int32, n)
+		for i := range want {
+			want[i] = int32(i)
+		}
+		msort(want, make([]int32, n), func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
+		got, ok := sortedProcDests4(dests, make([]int32, 0, sortOnStack))
+		if !ok {
+			continue
+		}
+		took++
+		if !slices.Equal(got, want) {
+			t.Fatalf("dests %+v: %v, merge sort %v", dests, got, want)
+		}
+	}
+	if took < 5000 {
+		t.Errorf("only %d of 20000 sets took the one-number sort", took)
 	}
 }

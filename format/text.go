@@ -74,6 +74,10 @@ func appendDigits(b []byte, v uint64, n int) []byte {
 
 // putDecimal writes v in decimal at r[i:] and returns the index after it.
 func putDecimal(r []byte, i int, v uint64) int {
+	if v < 10 { // most counters and weights
+		r[i] = '0' + byte(v)
+		return i + 1
+	}
 	n := decimalLen(v)
 	d := r[i : i+n]
 	for j := n - 1; j > 0; j-- {
@@ -82,25 +86,6 @@ func putDecimal(r []byte, i int, v uint64) int {
 	}
 	d[0] = '0' + byte(v)
 	return i + n
-}
-
-// putDecimalLeft is putDecimal as C's "%-*u" (or "%-*d" of a value below
-// 2^31).
-func putDecimalLeft(r []byte, i int, v uint64, width int) int {
-	end := putDecimal(r, i, v)
-	for ; end < i+width; end++ {
-		r[end] = ' '
-	}
-	return end
-}
-
-// putLeft writes s left-aligned in width bytes at r[i:], as C's "%-*s".
-func putLeft(r []byte, i int, s string, width int) int {
-	end := i + copy(r[i:], s)
-	for ; end < i+width; end++ {
-		r[end] = ' '
-	}
-	return end
 }
 
 // decimalLen is the number of decimal digits of v.
