@@ -27,6 +27,17 @@ func SortServices(tables []Table) {
 	permute(tables, sortOrder(keys, order[:len(tables)], order[len(tables):]))
 }
 
+// ServiceOrder is SortServices for a caller who keeps its services where
+// they are: the indexes of svcs in ipvsadm's order.
+func ServiceOrder(svcs []ipvs.ServiceEntry) []int32 {
+	keys := make([]sortKey, len(svcs))
+	for i := range svcs {
+		keys[i] = serviceSortKey(&svcs[i])
+	}
+	order := make([]int32, 2*len(svcs))
+	return sortOrder(keys, order[:len(svcs)], order[len(svcs):])
+}
+
 // SortDestinations orders destinations as ipvsadm does: by address, then
 // port, with the same wrapping comparison as SortServices. The family of
 // the left-hand destination of each comparison decides whether one or four

@@ -113,20 +113,38 @@ const procDestPrefix = "  -> "
 // which would hold up to twice the memory while copying.
 const procDestChunk = 4096
 
+// procServiceChunk is the most services that share one allocation while
+// the file is read.
+const procServiceChunk = 1024
+
 // ParseProcIPVS reads /proc/net/ip_vs as a stream and parses every line; a
 // malformed one fails the whole read.
 func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 	lr := lineReader{r: r, buf: make([]byte, 64<<10)}
 	var (
-		out   []ProcService
+		// Services are collected in chunks too, copied into one slice of
+		// the right size at the end.
+		full  [][]ProcService
+		cur   []ProcService // the chunk the current service is in
+		total int
 		chunk []ProcDestination // the chunk the current service's destinations go into
 		first int               // where in chunk they start
 	)
 	closeDests := func() {
-		if len(out) > 0 {
-			out[len(out)-1].dests = chunk[first:len(chunk):len(chunk)]
+		if len(cur) > 0 {
+			cur[len(cur)-1].dests = chunk[first:len(chunk):len(chunk)]
 		}
 		first = len(chunk)
+	}
+	addService := func(s ProcService) {
+		if len(cur) == cap(cur) {
+			if cur != nil {
+				full = append(full, cur)
+			}
+			cur = make([]ProcService, 0, min(max(total, 16), procServiceChunk))
+		}
+		cur = append(cur, s)
+		total++
 	}
 	addDest := func(d ProcDestination) {
 		if len(chunk) == cap(chunk) {
@@ -137,7 +155,7 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 		chunk = append(chunk, d)
 	}
 	for n := 1; ; n++ {
-		if len(out) > 0 {
+		if len(cur) > 0 {
 			// The common line, read in place without looking for its end,
 			// straight into the next slot.
 			if len(chunk) == cap(chunk) {
@@ -159,7 +177,7 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 		switch {
 		case n <= 3: // version and two title lines
 		case bytes.HasPrefix(line, []byte(procDestPrefix)):
-			if len(out) == 0 {
+			if len(cur) == 0 {
 				return nil, fmt.Errorf("ip_vs line %d: destination before any service", n)
 			}
 			d, perr := parseProcDest(line[len(procDestPrefix):])
@@ -173,11 +191,15 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("ip_vs line %d: %w", n, perr)
 			}
-			out = append(out, s)
+			addService(s)
 		}
 	}
 	closeDests()
-	return out, nil
+	out := make([]ProcService, 0, total)
+	for _, c := range full {
+		out = append(out, c...)
+	}
+	return append(out, cur...), nil
 }
 
 // lineReader splits a stream into lines in one buffer, which also bounds

@@ -221,3 +221,32 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	r.b = r.b[n:]
 	return n, nil
 }
+
+// TestParseProcIPVSManyServices reads the benchmark's 10,000 x 10 table,
+// whose services span many chunks, and checks every service and
+// destination is where it belongs.
+func TestParseProcIPVSManyServices(t *testing.T) {
+	svcs, err := ParseProcIPVS(bytes.NewReader(benchProcText()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svcs) != 10000 {
+		t.Fatalf("%d services, want 10000", len(svcs))
+	}
+	for i := range svcs {
+		want := netip.AddrFrom4([4]byte{198, 18, byte(i / 250), byte(i%250 + 1)})
+		if svcs[i].Addr != want || svcs[i].Port != 80 || svcs[i].Protocol != TCP {
+			t.Fatalf("service %d = %+v, want %v:80", i, svcs[i], want)
+		}
+		dests := svcs[i].Destinations()
+		if len(dests) != 10 {
+			t.Fatalf("service %d: %d destinations", i, len(dests))
+		}
+		for j := range dests {
+			n := (i*10 + j) % 64000
+			if a := dests[j].NetipAddr(); a != netip.AddrFrom4([4]byte{198, 19, byte(n / 250), byte(n%250 + 1)}) {
+				t.Fatalf("service %d destination %d = %v", i, j, a)
+			}
+		}
+	}
+}

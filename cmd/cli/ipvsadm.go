@@ -303,20 +303,31 @@ func (e *env) readProcIPVS() []ipvs.ProcService {
 }
 
 // printAll prints the dumped services, in order unless o.NoSort, with
-// their destinations, from procs where it matches them.
+// their destinations, from procs where it matches them. The services stay
+// where they are; each is copied into a table only when printed.
 func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []ipvs.ProcService, o format.Options, rules, numeric bool) outcome {
-	tables := make([]format.Table, len(svcs))
-	for i := range svcs {
-		tables[i].Service = svcs[i]
-	}
-	addProcDestinations(tables, procs)
+	fromProc := procsMatch(procs, svcs)
+	var order []int32
 	if !o.NoSort {
-		format.SortServices(tables)
+		order = format.ServiceOrder(svcs)
 	}
 	if !rules {
 		format.Title(e.stdout, o)
 	}
-	for _, t := range tables {
+	for k := range svcs {
+		i := k
+		if order != nil {
+			i = int(order[k])
+		}
+		t := format.Table{Service: svcs[i]}
+		if fromProc && !procs[i].HasForwardMethod(ipvs.Tunnel) {
+			// Services with tunnel destinations are left out: their tunnel
+			// settings come from netlink. Not nil even for no destinations:
+			// that marks the source.
+			if t.ProcDests = procs[i].Destinations(); t.ProcDests == nil {
+				t.ProcDests = []ipvs.ProcDestination{}
+			}
+		}
 		if out := e.printTable(t, o, rules, numeric); out.status != 0 {
 			return out
 		}
@@ -324,27 +335,18 @@ func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []ipvs.ProcService, o for
 	return done(0)
 }
 
-// addProcDestinations gives each service of tables (in kernel order) its
-// destinations from procs, the services of /proc/net/ip_vs, unless they do
-// not match the service dump one for one. Services with tunnel
-// destinations are left out: their tunnel settings come from netlink.
-func addProcDestinations(tables []format.Table, procs []ipvs.ProcService) {
-	if len(procs) != len(tables) {
-		return
+// procsMatch reports whether procs, the services of /proc/net/ip_vs, are
+// svcs (both in kernel order) one for one.
+func procsMatch(procs []ipvs.ProcService, svcs []ipvs.ServiceEntry) bool {
+	if len(procs) != len(svcs) {
+		return false
 	}
 	for i := range procs {
-		if !procs[i].Matches(&tables[i].Service) {
-			return
+		if !procs[i].Matches(&svcs[i]) {
+			return false
 		}
 	}
-	for i := range procs {
-		if !procs[i].HasForwardMethod(ipvs.Tunnel) {
-			// Not nil even for no destinations: that marks the source.
-			if tables[i].ProcDests = procs[i].Destinations(); tables[i].ProcDests == nil {
-				tables[i].ProcDests = []ipvs.ProcDestination{}
-			}
-		}
-	}
+	return true
 }
 
 func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
