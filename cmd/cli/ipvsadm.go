@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime/debug"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
@@ -263,14 +262,12 @@ func (e *env) list(inv *compat.Invocation) outcome {
 // destinations, as with ipvsadm.
 //
 // Memory: a listing keeps nearly all it allocates until it prints (the
-// services, their /proc destinations, the sorted tables), so a collection
-// while it reads finds little garbage and only costs time. Unless GOGC says
-// otherwise, the heap may grow to five times the live data before one
-// (GOGC=400), which lets a 10,000 x 10 table list without any.
+// services and their /proc destinations), so a collection while it reads
+// finds little garbage and only costs time. As for restores, the heap may
+// grow to five times the live data before one (GOGC=400), which lets a
+// 10,000 x 10 table list without any.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
-	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	o := formatOptions(inv)
 	if !rules {
 		format.Header(e.stdout, e.info)
