@@ -146,22 +146,19 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 		cur = append(cur, s)
 		total++
 	}
-	addDest := func(d ProcDestination) {
+	// makeRoom makes room in chunk for one more destination, moving the
+	// current service's destinations into a new chunk when it is full.
+	makeRoom := func() {
 		if len(chunk) == cap(chunk) {
-			// Move this service's destinations so far into a new chunk.
 			grown := make([]ProcDestination, 0, max(procDestChunk, 2*(len(chunk)-first)))
 			chunk, first = append(grown, chunk[first:]...), 0
 		}
-		chunk = append(chunk, d)
 	}
 	for n := 1; ; n++ {
 		if len(cur) > 0 {
 			// The common line, read in place without looking for its end,
 			// straight into the next slot.
-			if len(chunk) == cap(chunk) {
-				addDest(ProcDestination{})
-				chunk = chunk[:len(chunk)-1]
-			}
+			makeRoom()
 			if lr.kernelDest4(&chunk[:len(chunk)+1][len(chunk)]) {
 				chunk = chunk[:len(chunk)+1]
 				continue
@@ -184,7 +181,8 @@ func ParseProcIPVS(r io.Reader) ([]ProcService, error) {
 			if perr != nil {
 				return nil, fmt.Errorf("ip_vs line %d: %w", n, perr)
 			}
-			addDest(d)
+			makeRoom()
+			chunk = append(chunk, d)
 		default:
 			closeDests()
 			s, perr := parseProcService(line)

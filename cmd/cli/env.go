@@ -83,7 +83,7 @@ func envSet(name string) bool {
 // takes its only processor from any goroutine in a system call for more
 // than 20 us, handing it to another thread and back: futex and signal
 // traffic on every read, seen as 5,579 futex and 1,557 tgkill calls for
-// one -Ln of that table, and listings varying by up to 2x.
+// one -Ln of that table (357 and 217 with this reader).
 type procFile struct {
 	f  *os.File
 	fd uintptr
