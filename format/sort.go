@@ -70,44 +70,29 @@ func serviceSortKey(s *ipvs.ServiceEntry) sortKey {
 // setAddr sets the address words as rawAddr lays them out, the port, and
 // how many words count.
 func (k *sortKey) setAddr(af ipvs.Family, addr netip.Addr, port uint16) {
+	raw := rawAddr(addr)
+	k.setRaw(af, &raw, port)
+}
+
+// setRaw is setAddr for an address already laid out as the kernel's union.
+func (k *sortKey) setRaw(af ipvs.Family, raw *[16]byte, port uint16) {
 	k.port = int32(port)
 	k.words = 1
 	if af == ipvs.IPv6 {
 		k.words = 4
 	}
-	switch {
-	case addr.Is4():
-		a := addr.As4()
-		k.addr = [4]uint32{binary.BigEndian.Uint32(a[:])}
-	case addr.Is6():
-		a := addr.As16()
-		k.addr = [4]uint32{binary.BigEndian.Uint32(a[0:]), binary.BigEndian.Uint32(a[4:]),
-			binary.BigEndian.Uint32(a[8:]), binary.BigEndian.Uint32(a[12:])}
-	default:
-		k.addr = [4]uint32{}
+	for w := range k.addr {
+		k.addr[w] = binary.BigEndian.Uint32(raw[4*w:])
 	}
 }
 
 // sortedDests returns the indexes of dests in ipvsadm's order. It works in
 // keys, order and tmp when they have room (a caller's arrays on the stack).
 func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int32) []int32 {
-	n := len(dests)
-	if cap(keys) < n {
-		keys = make([]sortKey, n)
-	}
-	if cap(order) < n {
-		order = make([]int32, n)
-	}
-	if cap(tmp) < n {
-		tmp = make([]int32, n)
-	}
-	keys = keys[:n]
-	for i := range dests {
-		d, k := &dests[i], &keys[i]
-		*k = sortKey{}
+	return sortedBy(len(dests), keys, order, tmp, func(i int, k *sortKey) {
+		d := &dests[i]
 		k.setAddr(family(d.Family, d.Addr), d.Addr, d.Port)
-	}
-	return sortOrder(keys, order[:n], tmp[:n])
+	})
 }
 
 // sortedProcDests is sortedDests for destinations read from /proc.
@@ -115,7 +100,16 @@ func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []
 	if o, ok := sortedProcDests4(dests, order); ok {
 		return o
 	}
-	n := len(dests)
+	return sortedBy(len(dests), keys, order, tmp, func(i int, k *sortKey) {
+		d := &dests[i]
+		k.setRaw(d.Family(), &d.Addr, d.Port)
+	})
+}
+
+// sortedBy returns the indexes of n destinations in ipvsadm's order, key
+// setting the sort key of each (on a zero key). It works in keys, order and
+// tmp when they have room.
+func sortedBy(n int, keys []sortKey, order, tmp []int32, key func(i int, k *sortKey)) []int32 {
 	if cap(keys) < n {
 		keys = make([]sortKey, n)
 	}
@@ -126,16 +120,9 @@ func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []
 		tmp = make([]int32, n)
 	}
 	keys = keys[:n]
-	for i := range dests {
-		d, k := &dests[i], &keys[i]
-		*k = sortKey{port: int32(d.Port), words: 1}
-		k.addr[0] = binary.BigEndian.Uint32(d.Addr[0:])
-		if d.IPv6 {
-			k.words = 4
-			k.addr[1] = binary.BigEndian.Uint32(d.Addr[4:])
-			k.addr[2] = binary.BigEndian.Uint32(d.Addr[8:])
-			k.addr[3] = binary.BigEndian.Uint32(d.Addr[12:])
-		}
+	for i := range keys {
+		keys[i] = sortKey{}
+		key(i, &keys[i])
 	}
 	return sortOrder(keys, order[:n], tmp[:n])
 }
