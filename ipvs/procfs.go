@@ -266,8 +266,8 @@ func (lr *lineReader) line() ([]byte, error) {
 // are at fixed places.
 func (lr *lineReader) kernelDest4(d *ProcDestination) bool {
 	const length = len(procDestPrefix) + kernelDest4Len + 1
-	if lr.end-lr.start < length && !lr.fill() {
-		return false
+	if lr.end-lr.start < length {
+		lr.fill()
 	}
 	if lr.end-lr.start < length {
 		return false
@@ -304,20 +304,15 @@ func readKernelDest4(b *[kernelDest4Len]byte, d *ProcDestination) bool {
 // fixedDecimal reads a column of "%-<width>d" that the number fits: digits,
 // then spaces to the end.
 func fixedDecimal(f []byte) (uint32, bool) {
-	var v uint64
 	i := 0
-	for ; i < len(f) && f[i]-'0' <= 9; i++ {
-		v = v*10 + uint64(f[i]-'0')
+	for i < len(f) && f[i]-'0' <= 9 {
+		i++
 	}
-	if i == 0 || i > 10 {
-		return 0, false
+	v, ok := parseDecimal(f[:i])
+	for ; ok && i < len(f); i++ {
+		ok = f[i] == ' '
 	}
-	for ; i < len(f); i++ {
-		if f[i] != ' ' {
-			return 0, false
-		}
-	}
-	return uint32(v), v <= 1<<32-1
+	return v, ok
 }
 
 // procMethod reads a forwarding method name as the kernel pads it.
