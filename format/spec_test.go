@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -246,27 +247,26 @@ func TestProcDestinationsPrintAsEntries(t *testing.T) {
 	}
 	proc := Table{Service: se, ProcDests: pds}
 	entries := Table{Service: se, Dests: procEntries(pds)}
+	type printer struct {
+		name  string
+		print func(*bytes.Buffer, Table) error
+	}
+	var printers []printer
 	for _, o := range []Options{{}, {Numeric: true}, {Numeric: true, NoSort: true}, {Stats: true}, {Thresholds: true}, {TunInfo: true}, {PersistentConn: true}} {
+		printers = append(printers, printer{fmt.Sprintf("%+v", o), func(w *bytes.Buffer, t Table) error { return ServiceRows(w, t, o, nil) }})
+	}
+	printers = append(printers, printer{"-S", func(w *bytes.Buffer, t Table) error { return Save(w, t, nil, true) }})
+	for _, p := range printers {
 		var got, want bytes.Buffer
-		if err := ServiceRows(&got, proc, o, nil); err != nil {
+		if err := p.print(&got, proc); err != nil {
 			t.Fatal(err)
 		}
-		if err := ServiceRows(&want, entries, o, nil); err != nil {
+		if err := p.print(&want, entries); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {
-			t.Errorf("%+v: from /proc\n%s\nas entries\n%s", o, got.String(), want.String())
+			t.Errorf("%s: from /proc\n%s\nas entries\n%s", p.name, got.String(), want.String())
 		}
-	}
-	var got, want bytes.Buffer
-	if err := Save(&got, proc, nil, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := Save(&want, entries, nil, true); err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != want.String() {
-		t.Errorf("-S from /proc\n%s\nas entries\n%s", got.String(), want.String())
 	}
 }
 
