@@ -51,73 +51,83 @@ func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
 // Len is the number of queued requests.
 func (b *Batch) Len() int { return len(b.reqs) }
 
+// Reset discards the queued requests without sending them; the batch keeps
+// its memory for the next ones.
+func (b *Batch) Reset() { b.reqs, b.buf = b.reqs[:0], b.buf[:0] }
+
 // add appends one request (flags and sequence number are set at send time).
-func (b *Batch) add(op Op, cmd uint8, attrs func(*wire)) {
+func (b *Batch) add(op Op, cmd uint8, attrs requestAttrs) {
 	start := len(b.buf)
-	b.buf = appendRequest(b.buf, b.c.family, cmd, attrs)
+	b.buf = appendRequest(b.buf, b.c.family, cmd, &attrs)
 	b.reqs = append(b.reqs, batchRequest{op: op, start: start, end: len(b.buf)})
 }
 
 // appendRequest appends one complete request to buf: netlink header with
 // length and family filled in (flags and sequence number left zero),
-// generic-netlink header, the attributes attrs appends.
-func appendRequest(buf []byte, family uint16, cmd uint8, attrs func(*wire)) []byte {
+// generic-netlink header, the attributes attrs names.
+func appendRequest(buf []byte, family uint16, cmd uint8, attrs *requestAttrs) []byte {
 	start := len(buf)
 	w := wire{b: append(buf, make([]byte, nlmsgHeaderLen)...)}
 	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
-	if attrs != nil {
-		attrs(&w)
-	}
+	w.request(attrs)
 	binary.NativeEndian.PutUint32(w.b[start:], uint32(len(w.b)-start))
 	binary.NativeEndian.PutUint16(w.b[start+4:], family)
 	return w.b
 }
 
 // AddService queues Client.AddService.
-func (b *Batch) AddService(s Service) { b.add(OpAddService, uapi.CmdNewService, serviceAttr(s)) }
+func (b *Batch) AddService(s Service) {
+	b.add(OpAddService, uapi.CmdNewService, requestAttrs{service: &s})
+}
 
 // EditService queues Client.EditService.
-func (b *Batch) EditService(s Service) { b.add(OpEditService, uapi.CmdSetService, serviceAttr(s)) }
+func (b *Batch) EditService(s Service) {
+	b.add(OpEditService, uapi.CmdSetService, requestAttrs{service: &s})
+}
 
 // DeleteService queues Client.DeleteService.
 func (b *Batch) DeleteService(k ServiceKey) {
-	b.add(OpDeleteService, uapi.CmdDelService, serviceKeyAttr(k))
+	b.add(OpDeleteService, uapi.CmdDelService, requestAttrs{key: &k})
 }
 
 // AddDestination queues Client.AddDestination.
 func (b *Batch) AddDestination(k ServiceKey, d Destination) {
-	b.add(OpAddDestination, uapi.CmdNewDest, destAttrs(k, d, true))
+	b.add(OpAddDestination, uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
 }
 
 // EditDestination queues Client.EditDestination.
 func (b *Batch) EditDestination(k ServiceKey, d Destination) {
-	b.add(OpEditDestination, uapi.CmdSetDest, destAttrs(k, d, true))
+	b.add(OpEditDestination, uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
 }
 
 // DeleteDestination queues Client.DeleteDestination.
 func (b *Batch) DeleteDestination(k ServiceKey, d Destination) {
-	b.add(OpDeleteDestination, uapi.CmdDelDest, destAttrs(k, d, false))
+	b.add(OpDeleteDestination, uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
 }
 
 // StartDaemon queues Client.StartDaemon.
-func (b *Batch) StartDaemon(d Daemon) { b.add(OpStartDaemon, uapi.CmdNewDaemon, daemonAttr(d)) }
+func (b *Batch) StartDaemon(d Daemon) {
+	b.add(OpStartDaemon, uapi.CmdNewDaemon, requestAttrs{daemon: &d})
+}
 
 // StopDaemon queues Client.StopDaemon.
 func (b *Batch) StopDaemon(d Daemon) {
-	b.add(OpStopDaemon, uapi.CmdDelDaemon, daemonAttr(Daemon{State: d.State, Interface: d.Interface, SyncID: d.SyncID}))
+	b.add(OpStopDaemon, uapi.CmdDelDaemon, stopDaemonAttrs(d))
 }
 
 // SetTimeouts queues Client.SetTimeouts.
-func (b *Batch) SetTimeouts(t Timeouts) { b.add(OpSetTimeouts, uapi.CmdSetConfig, timeoutsAttrs(t)) }
+func (b *Batch) SetTimeouts(t Timeouts) {
+	b.add(OpSetTimeouts, uapi.CmdSetConfig, requestAttrs{timeouts: &t})
+}
 
 // ZeroAll queues Client.ZeroAll.
-func (b *Batch) ZeroAll() { b.add(OpZero, uapi.CmdZero, nil) }
+func (b *Batch) ZeroAll() { b.add(OpZero, uapi.CmdZero, requestAttrs{}) }
 
 // ZeroService queues Client.ZeroService.
-func (b *Batch) ZeroService(k ServiceKey) { b.add(OpZero, uapi.CmdZero, serviceKeyAttr(k)) }
+func (b *Batch) ZeroService(k ServiceKey) { b.add(OpZero, uapi.CmdZero, requestAttrs{key: &k}) }
 
 // Flush queues Client.Flush.
-func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, nil) }
+func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, requestAttrs{}) }
 
 // Send sends every queued request and empties the batch. results[i] is the
 // outcome of the i-th request: nil, or an *Error like the one the

@@ -3,6 +3,7 @@ package ipvs
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,5 +97,28 @@ func TestBatchLastRequestFails(t *testing.T) {
 	}
 	if results, err := c.NewBatch().Send(); err != nil || len(results) != 0 {
 		t.Errorf("empty Send() = %v, %v", results, err)
+	}
+}
+
+func TestBatchResetDiscardsRequests(t *testing.T) {
+	var got []uint8
+	c := testClient(t, func(greq genetlink.Message, _ netlink.Message) ([]genetlink.Message, error) {
+		got = append(got, greq.Header.Command)
+		return nil, nil
+	})
+	b := c.NewBatch()
+	b.AddService(Service{ServiceKey: tcpKey, Scheduler: "rr"})
+	b.Flush()
+	b.Reset()
+	if b.Len() != 0 {
+		t.Fatalf("Len() after Reset = %d, want 0", b.Len())
+	}
+	b.ZeroAll()
+	results, err := b.Send()
+	if err != nil || len(results) != 1 || results[0] != nil {
+		t.Fatalf("Send() = %v, %v; want one success", results, err)
+	}
+	if want := []uint8{uapi.CmdZero}; !slices.Equal(got, want) {
+		t.Errorf("kernel saw commands %v, want %v", got, want)
 	}
 }

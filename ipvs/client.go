@@ -140,13 +140,11 @@ func (c *Client) Close() error {
 // request is the one place that builds, sends and receives. Mutations ask
 // for an acknowledgement so success is observable; GET requests must not,
 // or an extra ack message would follow the reply.
-func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func(*wire)) ([]genetlink.Message, error) {
+func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs requestAttrs) ([]genetlink.Message, error) {
 	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
-	if attrs != nil {
-		var w wire
-		attrs(&w)
-		msg.Data = w.b
-	}
+	var w wire
+	w.request(&attrs)
+	msg.Data = w.b
 	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
 	if err != nil {
 		return nil, &Error{Op: op, Err: err}
@@ -154,7 +152,7 @@ func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs func
 	return msgs, nil
 }
 
-func (c *Client) mutate(op Op, cmd uint8, attrs func(*wire)) error {
+func (c *Client) mutate(op Op, cmd uint8, attrs requestAttrs) error {
 	_, err := c.request(op, cmd, netlink.Acknowledge, attrs)
 	return err
 }
@@ -199,15 +197,9 @@ func decodeNests[T any](op Op, msgs []genetlink.Message, attr uint16, decode fun
 	return out, nil
 }
 
-func serviceKeyAttr(k ServiceKey) func(*wire) {
-	return func(w *wire) {
-		w.nest(uapi.CmdAttrService, func(w *wire) { encodeServiceKey(w, k) })
-	}
-}
-
 // Info returns the kernel's IPVS version and connection table size.
 func (c *Client) Info() (Info, error) {
-	msgs, err := c.request(OpInfo, uapi.CmdGetInfo, 0, nil)
+	msgs, err := c.request(OpInfo, uapi.CmdGetInfo, 0, requestAttrs{})
 	if err != nil {
 		return Info{}, err
 	}
@@ -249,7 +241,7 @@ func (c *Client) AppendServices(dst []ServiceEntry) ([]ServiceEntry, error) {
 		return dst, &Error{Op: OpServices, Err: err}
 	}
 	start := len(dst)
-	err = c.dump(sock, uapi.CmdGetService, nil, func(payload []byte) error {
+	err = c.dump(sock, uapi.CmdGetService, requestAttrs{}, func(payload []byte) error {
 		var err error
 		dst, err = appendNests(dst, payload, uapi.CmdAttrService, decodeService)
 		return err
@@ -299,7 +291,7 @@ func dropRepeats(svcs []ServiceEntry) []ServiceEntry {
 
 // Service fetches one service. A missing one matches ErrServiceNotFound.
 func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
-	msgs, err := c.request(OpService, uapi.CmdGetService, 0, serviceKeyAttr(k))
+	msgs, err := c.request(OpService, uapi.CmdGetService, 0, requestAttrs{key: &k})
 	if err != nil {
 		return ServiceEntry{}, err
 	}
@@ -313,28 +305,22 @@ func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
 	return svcs[0], nil
 }
 
-func serviceAttr(s Service) func(*wire) {
-	return func(w *wire) {
-		w.nest(uapi.CmdAttrService, func(w *wire) { encodeService(w, s) })
-	}
-}
-
 // AddService creates a service. Errors match ErrServiceExists and
 // ErrSchedulerNotFound.
 func (c *Client) AddService(s Service) error {
-	return c.mutate(OpAddService, uapi.CmdNewService, serviceAttr(s))
+	return c.mutate(OpAddService, uapi.CmdNewService, requestAttrs{service: &s})
 }
 
 // EditService replaces every setting of an existing service (scheduler,
 // persistence engine, flags, timeout, netmask). Errors match
 // ErrServiceNotFound and ErrSchedulerNotFound.
 func (c *Client) EditService(s Service) error {
-	return c.mutate(OpEditService, uapi.CmdSetService, serviceAttr(s))
+	return c.mutate(OpEditService, uapi.CmdSetService, requestAttrs{service: &s})
 }
 
 // DeleteService removes a service and its destinations.
 func (c *Client) DeleteService(k ServiceKey) error {
-	return c.mutate(OpDeleteService, uapi.CmdDelService, serviceKeyAttr(k))
+	return c.mutate(OpDeleteService, uapi.CmdDelService, requestAttrs{key: &k})
 }
 
 // Destinations lists a service's destinations in the kernel's order. The
@@ -353,7 +339,7 @@ func (c *Client) AppendDestinations(dst []DestinationEntry, k ServiceKey) ([]Des
 	if err != nil {
 		return dst, &Error{Op: OpDestinations, Err: err}
 	}
-	err = c.dump(sock, uapi.CmdGetDest, serviceKeyAttr(k), func(payload []byte) error {
+	err = c.dump(sock, uapi.CmdGetDest, requestAttrs{key: &k}, func(payload []byte) error {
 		var err error
 		dst, err = appendDestinations(dst, payload, k.Family)
 		return err
@@ -367,67 +353,48 @@ func (c *Client) AppendDestinations(dst []DestinationEntry, k ServiceKey) ([]Des
 	return dst, nil
 }
 
-func destAttrs(k ServiceKey, d Destination, full bool) func(*wire) {
-	return func(w *wire) {
-		serviceKeyAttr(k)(w)
-		w.nest(uapi.CmdAttrDest, func(w *wire) {
-			if full {
-				encodeDestination(w, k, d)
-			} else {
-				encodeDestinationKey(w, k, d)
-			}
-		})
-	}
-}
-
 // AddDestination adds a real server to a service. Errors match
 // ErrServiceNotFound and ErrDestinationExists; the kernel answers ERANGE for
 // a weight >= 2^31 or a lower threshold above the upper one.
 func (c *Client) AddDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpAddDestination, uapi.CmdNewDest, destAttrs(k, d, true))
+	return c.mutate(OpAddDestination, uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
 }
 
 // EditDestination replaces every setting of a destination. Errors match
 // ErrServiceNotFound and ErrDestinationNotFound.
 func (c *Client) EditDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpEditDestination, uapi.CmdSetDest, destAttrs(k, d, true))
+	return c.mutate(OpEditDestination, uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
 }
 
 // DeleteDestination removes the destination with d's family, address and port.
 func (c *Client) DeleteDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpDeleteDestination, uapi.CmdDelDest, destAttrs(k, d, false))
+	return c.mutate(OpDeleteDestination, uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
 }
 
 // Daemons lists the running synchronisation daemons (at most a master and a
 // backup).
 func (c *Client) Daemons() ([]Daemon, error) {
-	msgs, err := c.request(OpDaemons, uapi.CmdGetDaemon, netlink.Dump, nil)
+	msgs, err := c.request(OpDaemons, uapi.CmdGetDaemon, netlink.Dump, requestAttrs{})
 	if err != nil {
 		return nil, err
 	}
 	return decodeNests(OpDaemons, msgs, uapi.CmdAttrDaemon, decodeDaemon)
 }
 
-func daemonAttr(d Daemon) func(*wire) {
-	return func(w *wire) {
-		w.nest(uapi.CmdAttrDaemon, func(w *wire) { encodeDaemon(w, d) })
-	}
-}
-
 // StartDaemon starts a synchronisation daemon. Errors match ErrDaemonRunning;
 // an unknown interface gives ENODEV.
 func (c *Client) StartDaemon(d Daemon) error {
-	return c.mutate(OpStartDaemon, uapi.CmdNewDaemon, daemonAttr(d))
+	return c.mutate(OpStartDaemon, uapi.CmdNewDaemon, requestAttrs{daemon: &d})
 }
 
 // StopDaemon stops the daemon in d.State. Errors match ErrDaemonNotRunning.
 func (c *Client) StopDaemon(d Daemon) error {
-	return c.mutate(OpStopDaemon, uapi.CmdDelDaemon, daemonAttr(Daemon{State: d.State, Interface: d.Interface, SyncID: d.SyncID}))
+	return c.mutate(OpStopDaemon, uapi.CmdDelDaemon, stopDaemonAttrs(d))
 }
 
 // Timeouts returns the TCP, TCP-FIN and UDP connection timeouts.
 func (c *Client) Timeouts() (Timeouts, error) {
-	msgs, err := c.request(OpTimeouts, uapi.CmdGetConfig, 0, nil)
+	msgs, err := c.request(OpTimeouts, uapi.CmdGetConfig, 0, requestAttrs{})
 	if err != nil {
 		return Timeouts{}, err
 	}
@@ -450,24 +417,16 @@ func (c *Client) Timeouts() (Timeouts, error) {
 
 // SetTimeouts sets the connection timeouts; a zero field is left unchanged.
 func (c *Client) SetTimeouts(t Timeouts) error {
-	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, timeoutsAttrs(t))
-}
-
-func timeoutsAttrs(t Timeouts) func(*wire) {
-	return func(w *wire) {
-		w.u32(uapi.CmdAttrTimeoutTCP, t.TCP)
-		w.u32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
-		w.u32(uapi.CmdAttrTimeoutUDP, t.UDP)
-	}
+	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, requestAttrs{timeouts: &t})
 }
 
 // ZeroAll zeroes the counters of every service and destination.
-func (c *Client) ZeroAll() error { return c.mutate(OpZero, uapi.CmdZero, nil) }
+func (c *Client) ZeroAll() error { return c.mutate(OpZero, uapi.CmdZero, requestAttrs{}) }
 
 // ZeroService zeroes the counters of one service and its destinations.
 func (c *Client) ZeroService(k ServiceKey) error {
-	return c.mutate(OpZero, uapi.CmdZero, serviceKeyAttr(k))
+	return c.mutate(OpZero, uapi.CmdZero, requestAttrs{key: &k})
 }
 
 // Flush removes every service.
-func (c *Client) Flush() error { return c.mutate(OpFlush, uapi.CmdFlush, nil) }
+func (c *Client) Flush() error { return c.mutate(OpFlush, uapi.CmdFlush, requestAttrs{}) }

@@ -98,8 +98,8 @@ var errReadTooSmall = errors.New("dump chunk larger than the read buffer")
 // appends, then passes the attributes of every reply to fn until the
 // kernel's end-of-dump message. If a chunk did not fit the buffers it grows
 // them, calls restart (which must undo what fn did) and dumps again.
-func (c *Client) dump(s *dumpSocket, cmd uint8, attrs func(*wire), fn func(payload []byte) error, restart func()) error {
-	req := appendRequest(s.req[:0], c.family, cmd, attrs)
+func (c *Client) dump(s *dumpSocket, cmd uint8, attrs requestAttrs, fn func(payload []byte) error, restart func()) error {
+	req := appendRequest(s.req[:0], c.family, cmd, &attrs)
 	s.req = req
 	binary.NativeEndian.PutUint16(req[6:], uint16(netlink.Request|netlink.Dump))
 	for attempt := 0; ; attempt++ {

@@ -71,11 +71,15 @@ func (w *wire) str(typ uint16, s string) {
 	w.pad()
 }
 
-// nest writes the attributes fn appends inside one nested attribute.
-func (w *wire) nest(typ uint16, fn func(w *wire)) {
-	start := len(w.b)
+// openNest starts a nested attribute: the attributes written until
+// closeNest(start, typ) go inside it.
+func (w *wire) openNest() (start int) {
+	start = len(w.b)
 	w.b = append(w.b, 0, 0, 0, 0)
-	fn(w)
+	return start
+}
+
+func (w *wire) closeNest(start int, typ uint16) {
 	binary.NativeEndian.PutUint16(w.b[start:], uint16(len(w.b)-start))
 	binary.NativeEndian.PutUint16(w.b[start+2:], typ|netlink.Nested)
 }
