@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"runtime/debug"
 	"testing"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
@@ -30,6 +31,7 @@ func BenchmarkRestoreQueue(b *testing.B) {
 	defer c.Close()
 	e := newEnv(nil, nil, nil)
 	batch := c.NewBatch()
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as restore sets it
 	b.SetBytes(int64(input.Len()))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -58,14 +58,29 @@ func (p Parser) Parse(prog string, args []string) (*Invocation, error) {
 // caller parsing many lines (restore) can reuse one Invocation. On error inv
 // holds no meaningful value.
 func (p Parser) ParseInto(inv *Invocation, prog string, args []string) error {
-	*inv = Invocation{
-		Service: ipvs.Service{Netmask: 0xffffffff},
-		Dest:    ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
-	}
+	resetInvocation(inv)
 	if len(args) == 0 {
 		inv.Command = List
 		return nil
 	}
+	if parseCommonLine(inv, args) {
+		return nil
+	}
+	return p.parseGeneral(inv, prog, args)
+}
+
+// resetInvocation sets what every command line starts from: no command or
+// options, ipvsadm's default netmask, weight and forwarding method.
+func resetInvocation(inv *Invocation) {
+	*inv = Invocation{
+		Service: ipvs.Service{Netmask: 0xffffffff},
+		Dest:    ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
+	}
+}
+
+// parseGeneral is ParseInto for every line: popt's scanning of the words,
+// then ipvsadm's handling of each option and its checks.
+func (p Parser) parseGeneral(inv *Invocation, prog string, args []string) error {
 	st := &parseState{inv: inv, res: p.Resolver, scan: scanner{words: cStrings(args), posixlyCorrect: p.PosixlyCorrect}}
 	if err := st.parseOptions(prog); err != nil {
 		return err
