@@ -35,9 +35,8 @@ type RestoreScanner struct {
 	atEnd bool // the reader reported the end of the input or an error
 	done  bool
 	err   error
-	args  []string
-	// spare is where the words of the next lines go; see split.
-	spare      []string
+	// words holds the current line's words; reused line after line.
+	words      []string
 	emptyReads int // consecutive reads that returned nothing
 }
 
@@ -58,18 +57,24 @@ func (s *RestoreScanner) Scan() bool {
 			s.done = true
 			break
 		}
-		if words := s.split(line); len(words) > 0 {
-			s.args = words
+		if s.split(line); len(s.words) > 0 {
 			return true
 		}
 	}
-	s.args = nil
+	s.words = s.words[:0]
 	return false
 }
 
 // Args returns the words of the current line (without a program name).
-// Later calls to Scan leave them intact, so they may be kept.
-func (s *RestoreScanner) Args() []string { return s.args }
+// The slice is reused by the next Scan (a restore of 100,000 lines then
+// allocates nothing per line); the strings in it stay valid. Appending to
+// it does not disturb the scanner.
+func (s *RestoreScanner) Args() []string {
+	if len(s.words) == 0 {
+		return nil
+	}
+	return s.words[:len(s.words):len(s.words)]
+}
 
 // Err returns the first read error other than io.EOF.
 func (s *RestoreScanner) Err() error { return s.err }
@@ -86,15 +91,9 @@ func trailingRestoreBlanks(line string) int {
 	return n
 }
 
-// split returns the words of line (which has no LF). They live in s.spare,
-// which is only ever appended to, and the result's capacity ends with its
-// last word, so neither later lines nor the caller's appends overwrite it.
-func (s *RestoreScanner) split(line string) []string {
-	const minSpare = 64
-	if cap(s.spare)-len(s.spare) < minSpare {
-		s.spare = make([]string, 0, 1024)
-	}
-	first := len(s.spare)
+// split puts the words of line (which has no LF) in s.words.
+func (s *RestoreScanner) split(line string) {
+	words := s.words[:0]
 	hasNUL := strings.IndexByte(line, 0) >= 0
 	for i := 0; ; {
 		for i < len(line) && restoreBlanks[line[i]] {
@@ -112,12 +111,10 @@ func (s *RestoreScanner) split(line string) []string {
 			w = cString(w)
 		}
 		if w != "ipvsadm" {
-			// A line of more words than minSpare may move s.spare;
-			// earlier lines keep the old array, untouched.
-			s.spare = append(s.spare, w)
+			words = append(words, w)
 		}
 	}
-	return s.spare[first:len(s.spare):len(s.spare)]
+	s.words = words
 }
 
 // nextLine returns the next line without its LF; last is true for an

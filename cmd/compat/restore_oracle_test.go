@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -111,7 +112,7 @@ func FuzzRestoreScannerOracle(f *testing.F) {
 		s := NewRestoreScanner(r)
 		var got [][]string
 		for s.Scan() {
-			got = append(got, s.Args())
+			got = append(got, slices.Clone(s.Args()))
 		}
 		if err := s.Err(); err != nil && !errors.Is(err, io.EOF) {
 			t.Fatalf("Err() = %v", err)

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -14,7 +15,7 @@ func scanAll(t *testing.T, r io.Reader) [][]string {
 	s := NewRestoreScanner(r)
 	var lines [][]string
 	for s.Scan() {
-		lines = append(lines, s.Args())
+		lines = append(lines, slices.Clone(s.Args()))
 	}
 	if err := s.Err(); err != nil {
 		t.Fatalf("Err() = %v", err)
@@ -65,14 +66,14 @@ func TestRestoreScannerReadSizes(t *testing.T) {
 	}
 }
 
-// Args stay as they were after later Scans and after the caller appends
-// to them.
-func TestRestoreScannerArgsKept(t *testing.T) {
+// Args' slice is reused, but its strings stay valid after later Scans, and
+// a caller appending to Args does not disturb the next line.
+func TestRestoreScannerArgsReused(t *testing.T) {
 	var input strings.Builder
 	var want [][]string
 	for i := range 500 {
 		words := []string{"-a", "-t", "192.0.2.1:80", "-r", "198.51.100." + strings.Repeat("1", i%3+1)}
-		// Some lines of more words than fit in the room left.
+		// Lines of different lengths, some longer than any before.
 		for range i % 90 {
 			words = append(words, "-n")
 		}
@@ -80,13 +81,13 @@ func TestRestoreScannerArgsKept(t *testing.T) {
 		input.WriteString(strings.Join(words, " ") + "\n")
 	}
 	s := NewRestoreScanner(strings.NewReader(input.String()))
-	var kept, extended [][]string
+	var words, extended [][]string
 	for s.Scan() {
-		kept = append(kept, s.Args())
+		words = append(words, slices.Clone(s.Args()))
 		extended = append(extended, append(s.Args(), "appended"))
 	}
-	if diff := cmp.Diff(want, kept); diff != "" {
-		t.Errorf("kept lines (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, words); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 	for i := range want {
 		want[i] = append(want[i], "appended")

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -69,7 +70,7 @@ func TestRestoreScanner(t *testing.T) {
 			var lines [][]string
 			firstError := ""
 			for s.Scan() {
-				lines = append(lines, s.Args())
+				lines = append(lines, slices.Clone(s.Args()))
 				if _, err := Parse("ipvsadm", s.Args(), nil); err != nil && firstError == "" {
 					firstError = err.Error()
 				}
@@ -95,7 +96,7 @@ func TestRestoreScannerReadError(t *testing.T) {
 	s := NewRestoreScanner(iotest.TimeoutReader(strings.NewReader("-C\n-L")))
 	var lines [][]string
 	for s.Scan() {
-		lines = append(lines, s.Args())
+		lines = append(lines, slices.Clone(s.Args()))
 	}
 	if diff := cmp.Diff([][]string{{"-C"}, {"-L"}}, lines); diff != "" {
 		t.Errorf("lines mismatch (-want +got):\n%s", diff)
