@@ -145,6 +145,7 @@ func (c *Client) dumpOnce(s *dumpSocket, seq uint32, fn func(payload []byte) err
 		if cut > 0 {
 			read = s.recvNow
 		}
+		yield()
 		if err := s.raw.Read(read); err != nil {
 			return err
 		}

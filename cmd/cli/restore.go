@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"runtime"
 	"runtime/debug"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
@@ -58,7 +59,10 @@ func (e *env) restore(prog string) outcome {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	parser := e.parser()
 	inv := new(compat.Invocation) // reused for every line
-	for lines.Scan() {
+	for n := 1; lines.Scan(); n++ {
+		if n%1000 == 0 {
+			runtime.Gosched() // no preemption signal needed; see ipvs's yield
+		}
 		err := parser.ParseInto(inv, prog, lines.Args())
 		if err != nil {
 			out := e.classifyParseError(prog, err)
