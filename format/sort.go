@@ -89,10 +89,12 @@ func (k *sortKey) setRaw(af ipvs.Family, raw *[16]byte, port uint16) {
 // sortedDests returns the indexes of dests in ipvsadm's order. It works in
 // keys, order and tmp when they have room (a caller's arrays on the stack).
 func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int32) []int32 {
-	return sortedBy(len(dests), keys, order, tmp, func(i int, k *sortKey) {
+	keys, order, tmp = sortScratch(len(dests), keys, order, tmp)
+	for i := range dests {
 		d := &dests[i]
-		k.setAddr(family(d.Family, d.Addr), d.Addr, d.Port)
-	})
+		keys[i].setAddr(family(d.Family, d.Addr), d.Addr, d.Port)
+	}
+	return sortOrder(keys, order, tmp)
 }
 
 // sortedProcDests is sortedDests for destinations read from /proc.
@@ -100,16 +102,19 @@ func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []
 	if o, ok := sortedProcDests4(dests, order); ok {
 		return o
 	}
-	return sortedBy(len(dests), keys, order, tmp, func(i int, k *sortKey) {
+	keys, order, tmp = sortScratch(len(dests), keys, order, tmp)
+	for i := range dests {
 		d := &dests[i]
-		k.setRaw(d.Family(), &d.Addr, d.Port)
-	})
+		keys[i].setRaw(d.Family(), &d.Addr, d.Port)
+	}
+	return sortOrder(keys, order, tmp)
 }
 
-// sortedBy returns the indexes of n destinations in ipvsadm's order, key
-// setting the sort key of each (on a zero key). It works in keys, order and
-// tmp when they have room.
-func sortedBy(n int, keys []sortKey, order, tmp []int32, key func(i int, k *sortKey)) []int32 {
+// sortScratch returns n zero keys and room for n indexes twice, in the
+// given slices when they have room. The callers fill the keys in a loop of
+// their own rather than through a function value, which would move the
+// caller's arrays to the heap for every service listed.
+func sortScratch(n int, keys []sortKey, order, tmp []int32) ([]sortKey, []int32, []int32) {
 	if cap(keys) < n {
 		keys = make([]sortKey, n)
 	}
@@ -120,11 +125,8 @@ func sortedBy(n int, keys []sortKey, order, tmp []int32, key func(i int, k *sort
 		tmp = make([]int32, n)
 	}
 	keys = keys[:n]
-	for i := range keys {
-		keys[i] = sortKey{}
-		key(i, &keys[i])
-	}
-	return sortOrder(keys, order[:n], tmp[:n])
+	clear(keys)
+	return keys, order[:n], tmp[:n]
 }
 
 // sortedProcDests4 sorts the common case cheaply: up to sortOnStack IPv4

@@ -1,9 +1,11 @@
 package format
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -308,5 +310,37 @@ func TestSortedProcDests4MatchesMergeSort(t *testing.T) {
 	}
 	if took < 5000 {
 		t.Errorf("only %d of 20000 sets took the one-number sort", took)
+	}
+}
+
+// TestServiceRowsAllocatesNothing: a listing calls ServiceRows and Save
+// once per service, so for the usual service (numeric, into a buffer with
+// room) they must not allocate; a sort scratch that escaped to the heap
+// once cost 11 MB per 10,000-service listing.
+func TestServiceRowsAllocatesNothing(t *testing.T) {
+	se := service(tcp("192.0.2.1:80"), "wlc")
+	var pds []ipvs.ProcDestination
+	for i := range 10 {
+		// Out of order, and 2001:db8::/32 makes one service take the
+		// general sort.
+		d := ipvs.ProcDestination{Port: 80, ForwardMethod: ipvs.Masquerade, Weight: 1}
+		a := netip.AddrFrom4([4]byte{198, 51, 100, byte(200 - i)}).As4()
+		copy(d.Addr[:], a[:])
+		pds = append(pds, d)
+	}
+	mixed := append(slices.Clone(pds), ipvs.ProcDestination{Addr: netip.MustParseAddr("2001:db8::1").As16(), IPv6: true, Port: 80})
+	for name, tbl := range map[string]Table{
+		"/proc IPv4":  {Service: se, ProcDests: pds},
+		"/proc mixed": {Service: se, ProcDests: mixed},
+		"netlink":     {Service: se, Dests: procEntries(mixed)},
+	} {
+		w := bufio.NewWriterSize(io.Discard, 64<<10)
+		o := Options{Numeric: true}
+		if n := testing.AllocsPerRun(50, func() { ServiceRows(w, tbl, o, nil) }); n != 0 {
+			t.Errorf("%s: ServiceRows made %v allocations", name, n)
+		}
+		if n := testing.AllocsPerRun(50, func() { Save(w, tbl, nil, true) }); n != 0 {
+			t.Errorf("%s: Save made %v allocations", name, n)
+		}
 	}
 }
