@@ -24,6 +24,10 @@ type sample struct {
 	// RusageMaxRSSKB is getrusage's ru_maxrss, which also counts this
 	// driver's own peak (see runTimed); kept to show the difference.
 	RusageMaxRSSKB int64
+	// SignalStops counts signals delivered to the child. Each stops it for
+	// the tracer (see traceToExit), a cost a Go program pays for every
+	// preemption signal the runtime sends its threads.
+	SignalStops int
 }
 
 // inFreshNetns runs fn on a locked OS thread that has just entered a new,
@@ -142,7 +146,7 @@ func runTimed(c command, stderrPath string) (sample, error) {
 	if err := cmd.Start(); err != nil {
 		return sample{}, err
 	}
-	status, peakKB, rusage, traceErr := traceToExit(cmd.Process.Pid)
+	status, peakKB, signals, rusage, traceErr := traceToExit(cmd.Process.Pid)
 	wall := time.Since(start)
 	cmd.Process.Release()
 	if traceErr != nil {
@@ -153,16 +157,16 @@ func runTimed(c command, stderrPath string) (sample, error) {
 	if !status.Exited() || status.ExitStatus() != 0 || len(stderr) > 0 {
 		return sample{}, fmt.Errorf("%s: wait status %#x; stderr: %.500s", strings.Join(c.Argv, " "), uint32(status), stderr)
 	}
-	return sample{Wall: wall, PeakRSSKB: peakKB, RusageMaxRSSKB: rusage.Maxrss}, nil
+	return sample{Wall: wall, PeakRSSKB: peakKB, RusageMaxRSSKB: rusage.Maxrss, SignalStops: signals}, nil
 }
 
 // traceToExit follows a child started with PTRACE_TRACEME (stopped after
 // its exec) until it is reaped, reading its peak RSS at the exit stop. It must
 // run on the thread that started the child: only that thread is its tracer.
-func traceToExit(pid int) (unix.WaitStatus, int64, unix.Rusage, error) {
-	var status unix.WaitStatus
-	var rusage unix.Rusage
-	var peakKB int64 = -1
+// Every signal delivered to the child stops it until the tracer passes the
+// signal on; signals counts those stops.
+func traceToExit(pid int) (status unix.WaitStatus, peakKB int64, signals int, rusage unix.Rusage, err error) {
+	peakKB = -1
 	wait := func() error {
 		for {
 			_, err := unix.Wait4(pid, &status, 0, &rusage)
@@ -172,36 +176,37 @@ func traceToExit(pid int) (unix.WaitStatus, int64, unix.Rusage, error) {
 		}
 	}
 	if err := wait(); err != nil {
-		return status, 0, rusage, err
+		return status, 0, signals, rusage, err
 	}
 	if !status.Stopped() {
-		return status, 0, rusage, fmt.Errorf("child not stopped after exec (status %#x)", uint32(status))
+		return status, 0, signals, rusage, fmt.Errorf("child not stopped after exec (status %#x)", uint32(status))
 	}
 	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_TRACEEXIT|unix.PTRACE_O_EXITKILL); err != nil {
-		return status, 0, rusage, fmt.Errorf("ptrace options: %w", err)
+		return status, 0, signals, rusage, fmt.Errorf("ptrace options: %w", err)
 	}
 	signal := 0 // the exec SIGTRAP is ours, not the child's
 	for {
 		if err := unix.PtraceCont(pid, signal); err != nil {
-			return status, 0, rusage, fmt.Errorf("ptrace cont: %w", err)
+			return status, 0, signals, rusage, fmt.Errorf("ptrace cont: %w", err)
 		}
 		if err := wait(); err != nil {
-			return status, 0, rusage, err
+			return status, 0, signals, rusage, err
 		}
 		switch {
 		case status.Exited() || status.Signaled():
 			if peakKB < 0 {
-				return status, 0, rusage, errors.New("no exit stop seen")
+				return status, 0, signals, rusage, errors.New("no exit stop seen")
 			}
-			return status, peakKB, rusage, nil
+			return status, peakKB, signals, rusage, nil
 		case status.Stopped() && status.TrapCause() == unix.PTRACE_EVENT_EXIT:
 			kb, err := peakRSS(pid)
 			if err != nil {
-				return status, 0, rusage, err
+				return status, 0, signals, rusage, err
 			}
 			peakKB, signal = kb, 0
 		case status.Stopped():
 			signal = int(status.StopSignal()) // deliver the child's own signals
+			signals++
 		}
 	}
 }
@@ -249,6 +254,7 @@ func runLoop(cmds []command, stderrPath string) (sample, error) {
 		}
 		loop.PeakRSSKB = max(loop.PeakRSSKB, s.PeakRSSKB)
 		loop.RusageMaxRSSKB = max(loop.RusageMaxRSSKB, s.RusageMaxRSSKB)
+		loop.SignalStops += s.SignalStops
 	}
 	loop.Wall = time.Since(start)
 	return loop, nil

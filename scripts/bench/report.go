@@ -228,24 +228,32 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintln(w, "| workload | tool | wall per repetition | peak RSS per repetition (ru_maxrss) |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "| workload | tool | wall per repetition | peak RSS per repetition (ru_maxrss) | signal stops per repetition |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, rw := range r.rows {
 		for _, name := range []string{"ipvsadm", "lvsadm"} {
 			if s := rw.Samples[name]; len(s) > 0 {
-				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", rw.Workload, name, walls(s), rssList(s))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rw.Workload, name, walls(s), rssList(s), signalStops(s))
 			}
 		}
 		if len(rw.Floor) > 0 {
-			fmt.Fprintf(w, "| %s | floor | %s | |\n", rw.Workload, walls(rw.Floor))
+			fmt.Fprintf(w, "| %s | floor | %s | | |\n", rw.Workload, walls(rw.Floor))
 		}
 	}
 	if len(r.ProcListing) > 0 {
-		fmt.Fprintf(w, "| `cat /proc/net/ip_vs` %s | cat | %s | %s |\n", r.cfg.large, walls(r.ProcListing), rssList(r.ProcListing))
+		fmt.Fprintf(w, "| `cat /proc/net/ip_vs` %s | cat | %s | %s | %s |\n", r.cfg.large, walls(r.ProcListing), rssList(r.ProcListing), signalStops(r.ProcListing))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Waits for an idle CPU before timed runs: %d, total %s, longest %s, gave up %d time(s).\n",
 		r.settles, r.settleTotal.Round(100*time.Millisecond), r.settleMax.Round(100*time.Millisecond), r.settleGaveUp)
+}
+
+func signalStops(samples []sample) string {
+	parts := make([]string, len(samples))
+	for i, s := range samples {
+		parts[i] = fmt.Sprint(s.SignalStops)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func walls(samples []sample) string {
