@@ -22,7 +22,6 @@ func versionLine() string {
 
 // Main runs the program named by args[0] and returns its exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	disableHugePages()
 	return run(newEnv(stdin, stdout, stderr), args)
 }
 

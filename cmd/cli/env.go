@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -123,11 +121,3 @@ func (p *procFile) Read(b []byte) (int, error) {
 }
 
 func (p *procFile) Close() error { return p.f.Close() }
-
-// disableHugePages keeps transparent huge pages out of this process (and
-// the modprobe it may run). lvsadm lives for moments and touches a few
-// megabytes; where THP is "always" (Debian's default) each touched 2 MiB
-// stretch of the Go heap became one huge page, and in the VM a 10,000 x 10
-// listing's peak RSS was 23 MiB, 20 MiB of it huge pages. Best effort: an
-// older kernel without the option changes nothing.
-func disableHugePages() { unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0) }
