@@ -20,8 +20,9 @@ import (
 // TestCommonLinesMatchGeneralParser and FuzzCommonLine hold the two paths
 // to the same result.
 //
-// A restore of 110,000 lines spends most of its own time parsing; this
-// takes a fifth of the general parser's time per line.
+// A restore of 110,000 lines spent most of its own time parsing; this
+// takes under a third of the general parser's time per line (62 against
+// 212 ns for an -a line on the development host).
 func parseCommonLine(inv *Invocation, args []string) bool {
 	var proto ipvs.Protocol
 	switch {
