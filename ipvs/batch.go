@@ -141,7 +141,7 @@ func (b *Batch) Send() (results []error, err error) {
 	reqs, buf := b.reqs, b.buf
 	// The batch is empty again; its memory is reused by the next requests
 	// once this Send is done with it.
-	defer func() { b.reqs, b.buf = reqs[:0], buf[:0] }()
+	defer b.Reset()
 	results = make([]error, len(reqs))
 	if len(reqs) == 0 {
 		return results, nil
