@@ -147,3 +147,28 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+// The -Ln and -Sn floor is the process that reads as lvsadm does, not the
+// sum of cat and the service dump made by separate processes.
+func TestKernelFloors(t *testing.T) {
+	secs := func(f float64) []sample { return []sample{{Wall: time.Duration(f * float64(time.Second))}} }
+	r := &report{ServiceDump: secs(0.25), ListingReads: secs(1.2), AllDumps: secs(2.0)}
+	for _, w := range []struct {
+		name            string
+		ipvsadm, lvsadm float64
+	}{{"`-Ln` 10,000 x 10", 8, 1.5}, {"`-Sn` 10,000 x 10", 6, 1.2}, {"`-Ln --stats` 10,000 x 10", 8, 2.2}} {
+		rw := r.addRow(w.name, targetLn)
+		rw.Samples["ipvsadm"], rw.Samples["lvsadm"] = secs(w.ipvsadm), secs(w.lvsadm)
+	}
+	var out strings.Builder
+	r.writeKernelFloors(&out, time.Second)
+	want := "Kernel-read floors (a process that only reads, timed like the tools): service dump 0.250 s; service dump, then `/proc/net/ip_vs` 1.200 s (`cat` alone 1.000 s); service dump + every destination dump 2.000 s.\n\n" +
+		"| listing | floor | floor | floor / ipvsadm | lvsadm / floor |\n" +
+		"|---|---|---:|---:|---:|\n" +
+		"| `-Ln` 10,000 x 10 | service dump, then `/proc/net/ip_vs` | 1.200 s | 0.150 | 1.25 x |\n" +
+		"| `-Sn` 10,000 x 10 | service dump, then `/proc/net/ip_vs` | 1.200 s | 0.200 | 1.00 x |\n" +
+		"| `-Ln --stats` 10,000 x 10 | service dump + destination dumps | 2.000 s | 0.250 | 1.10 x |\n\n"
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
