@@ -262,9 +262,9 @@ func (e *env) list(inv *compat.Invocation) outcome {
 // destinations, as with ipvsadm.
 //
 // The service dump comes first because in the project's emulated VM the
-// kernel then walked the table for /proc much faster: -Ln and -Sn took
-// 17-27% less time than with /proc first (docs/benchmarks.md). The kernel
-// does the same work in either order.
+// kernel then walked the table for /proc faster: -Ln and -Sn took 17% and
+// 28% less time than with /proc first (docs/benchmarks.md, fifth session).
+// The kernel does the same work in either order.
 //
 // Memory: a listing keeps nearly all it allocates until it prints (the
 // services and their /proc destinations), so a collection while it reads

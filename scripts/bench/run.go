@@ -506,8 +506,10 @@ func firstLine(out []byte, err error) string {
 	return strings.TrimSpace(line)
 }
 
-// readToEnd reads a file and drops what it reads, with read(2) calls the Go
-// scheduler is not told about, as lvsadm reads /proc (see its procFile).
+// readToEnd reads a file and drops what it reads, as lvsadm reads /proc (see
+// its procFile): read(2) calls the Go scheduler is not told about, with a
+// yield after each, without which the runtime would signal this process to
+// preempt it about every 10 ms, and each signal is a ptrace stop here.
 func readToEnd(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -524,5 +526,6 @@ func readToEnd(path string) error {
 		case n == 0:
 			return nil
 		}
+		runtime.Gosched()
 	}
 }
