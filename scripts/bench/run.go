@@ -383,11 +383,10 @@ func dumpFloor(mode string) error {
 	if err != nil || mode == "services" {
 		return err
 	}
-	switch mode {
-	case "reads":
+	if mode == "reads" {
 		return readToEnd("/proc/net/ip_vs")
-	case "all":
-	default:
+	}
+	if mode != "all" {
 		return fmt.Errorf("dump floor mode %q", mode)
 	}
 	var dests []ipvs.DestinationEntry
