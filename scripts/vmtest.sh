@@ -120,7 +120,8 @@ for spec in ${VMTEST_FILES:-}; do
 		vmargs+=(--file "$spec")
 	fi
 done
-vmargs+=(--timeout "${VMTEST_TIMEOUT:-1500}" --mem "${VMTEST_MEM:-1024}" --smp "${VMTEST_SMP:-2}")
+vm_timeout=${VMTEST_TIMEOUT:-1500}
+vmargs+=(--timeout "$vm_timeout" --mem "${VMTEST_MEM:-1024}" --smp "${VMTEST_SMP:-2}")
 
 if ((${#torun[@]})); then
 	# The runner script executed by /bin/sh inside the VM.
@@ -132,10 +133,15 @@ if ((${#torun[@]})); then
 		echo 'export PATH=/usr/local/sbin:/usr/local/bin:$PATH TMPDIR=/tmp'
 		echo '[ -x /usr/local/sbin/lvsadm ] && export LVSADM_BIN=/usr/local/sbin/lvsadm'
 		echo 'failed=0'
+		# Each binary may run until a minute before the VM's hard timeout,
+		# so that a hung test fails with Go's goroutine dump instead of a
+		# silent VM timeout (VMTEST_ARGS can still set -test.timeout).
+		echo "deadline=\$((\$(date +%s) + $vm_timeout - 60))"
 		for p in "${torun[@]}"; do
 			qp=$(shquote "$p")
 			echo "echo === vmtest: $qp"
-			echo "cd /root/vmtest/$qp && ./$(shquote "$(pkg_name "$p").test") $testargs; rc=\$?"
+			echo "left=\$((deadline - \$(date +%s))); [ \$left -gt 1 ] || left=1"
+			echo "cd /root/vmtest/$qp && ./$(shquote "$(pkg_name "$p").test") -test.timeout=\${left}s $testargs; rc=\$?"
 			echo "echo $MARK $qp \$rc"
 			echo '[ $rc -eq 0 ] || failed=1'
 		done
