@@ -9,11 +9,10 @@
 // /etc/services.
 //
 // Output follows ipvsadm's printf formats (rows end in pad spaces, columns
-// overflow instead of growing), built by appending to byte slices with
-// helpers that pad as C does rather than with fmt: a listing of 10,000
-// services prints over a million fields. ServiceRows and Save write one
-// block per service, built in the writer's own buffer when it has one
-// (bufio.Writer, bytes.Buffer), so they allocate nothing per row.
+// overflow instead of growing). Rows are built by appending to byte slices
+// with helpers that pad by bytes as C does (fmt pads by runes, which
+// differs for multi-byte host names); ServiceRows and Save write one block
+// per service.
 //
 // Where ipvsadm 1.31 prints something lvsadm deliberately does not, the
 // function's doc says so: fwmarks are printed unsigned (upstream fixed this

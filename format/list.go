@@ -3,8 +3,6 @@ package format
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -21,23 +19,10 @@ type Options struct {
 	Exact          bool // -X, --exact: no K/M/G/T scaling
 }
 
-// Table is one virtual service and its destinations: Dests as netlink
-// lists them or, when not nil, ProcDests as /proc/net/ip_vs does (only what
-// the default listing and -S print, kept compact for large tables).
+// Table is one virtual service and its destinations.
 type Table struct {
-	Service   ipvs.ServiceEntry
-	Dests     []ipvs.DestinationEntry
-	ProcDests []ipvs.ProcDestination
-}
-
-// procEntries turns destinations read from /proc into entries, for layouts
-// that print more than /proc has (those fields are zero).
-func procEntries(pds []ipvs.ProcDestination) []ipvs.DestinationEntry {
-	dests := make([]ipvs.DestinationEntry, len(pds))
-	for i := range pds {
-		dests[i] = pds[i].Entry()
-	}
-	return dests
+	Service ipvs.ServiceEntry
+	Dests   []ipvs.DestinationEntry
 }
 
 // layout is the column set of a listing. When several switches are given
@@ -73,17 +58,7 @@ func (o Options) layout() layout {
 // Header writes the first line of a full listing (ipvsadm -L without -t,
 // -u, -f): the kernel's IPVS version and connection table size.
 func Header(w io.Writer, info ipvs.Info) error {
-	b := make([]byte, 0, 64)
-	b = append(b, "IP Virtual Server version "...)
-	b = appendUint(b, uint64(info.Version>>16&0xff))
-	b = append(b, '.')
-	b = appendUint(b, uint64(info.Version>>8&0xff))
-	b = append(b, '.')
-	b = appendUint(b, uint64(info.Version&0xff))
-	b = append(b, " (size="...)
-	b = appendInt(b, int64(int32(info.ConnTableSize)))
-	b = append(b, ")\n"...)
-	_, err := w.Write(b)
+	_, err := fmt.Fprintf(w, "IP Virtual Server version %s (size=%d)\n", info.VersionString(), int32(info.ConnTableSize))
 	return err
 }
 
@@ -141,8 +116,7 @@ func List(w io.Writer, info ipvs.Info, tables []Table, o Options, n Names) error
 // depends on nothing but its arguments, so a caller may stream a listing:
 // Header and Title once, then ServiceRows per service as it arrives (in
 // kernel order, which is what --nosort shows). The service is written with
-// one Write; given a bufio.Writer or bytes.Buffer with room for it, it is
-// built in place and allocates nothing.
+// one Write.
 //
 // Unlike ipvsadm 1.31, which reads destination counters through a 32-bit
 // getter, the 64-bit counters are printed whole; fwmarks are printed
@@ -151,11 +125,8 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	se := &t.Service
 	af := family(se.Family, se.Addr)
 	lay := o.layout()
-	if t.ProcDests != nil && lay != layoutDefault {
-		t.Dests, t.ProcDests = procEntries(t.ProcDests), nil
-	}
 
-	b := outputBuffer(w, blockSize(len(t.Dests)+len(t.ProcDests)))
+	b := outputBuffer(w, blockSize(len(t.Dests)))
 	start := len(b)
 	b = appendServiceName(b, se, af, o.Numeric, n)
 	switch lay {
@@ -190,33 +161,18 @@ func ServiceRows(w io.Writer, t Table, o Options, n Names) error {
 	}
 	b = append(b, '\n')
 
-	var keys [sortOnStack]sortKey
-	var order, tmp [sortOnStack]int32
-	switch {
-	case t.ProcDests != nil && o.NoSort:
-		for i := range t.ProcDests {
-			b = appendProcDestRow(b, se, &t.ProcDests[i], o, n)
-		}
-	case t.ProcDests != nil:
-		for _, i := range sortedProcDests(t.ProcDests, keys[:], order[:], tmp[:]) {
-			b = appendProcDestRow(b, se, &t.ProcDests[i], o, n)
-		}
-	case o.NoSort:
+	if o.NoSort {
 		for i := range t.Dests {
 			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
 		}
-	default:
-		for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
+	} else {
+		for _, i := range destOrder(t.Dests) {
 			b = appendDestRow(b, se, &t.Dests[i], lay, o, n)
 		}
 	}
 	_, err := w.Write(b)
 	return err
 }
-
-// sortOnStack is how many destinations a service may have for their sort
-// keys to stay on the stack.
-const sortOnStack = 32
 
 // blockSize is room for a service line and its destination lines in
 // the common case; longer lines only cost a larger buffer.
@@ -411,51 +367,6 @@ func appendDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.DestinationEntry, la
 	return append(b, '\n')
 }
 
-// appendProcDestRow is appendDestRow of the default layout for a
-// destination read from /proc.
-func appendProcDestRow(b []byte, se *ipvs.ServiceEntry, d *ipvs.ProcDestination, o Options, n Names) []byte {
-	if (o.Numeric || n == nil) && !d.IPv6 && d.Weight < 1<<31 {
-		return appendNumericRow4(b, d)
-	}
-	b = appendAddrColumn(b, se, d.Family(), &d.Addr, d.Port, o, n)
-	b = appendDefaultColumns(b, d.ForwardMethod, d.Weight, d.ActiveConns, d.InactiveConns)
-	return append(b, '\n')
-}
-
-// numericRow4Max bounds a row of appendNumericRow4: the arrow, the address
-// column, and " %-7s %-6d %-10d %-10d\n" with numbers of up to ten digits.
-const numericRow4Max = 5 + 28 + 1 + 7 + 1 + 10 + 1 + 10 + 1 + 10 + 1
-
-// appendNumericRow4 is appendProcDestRow for an IPv4 destination without
-// names and with a weight below 2^31, the bulk of a large listing: the same
-// bytes, written in place into room made once.
-func appendNumericRow4(b []byte, d *ipvs.ProcDestination) []byte {
-	b = slices.Grow(b, numericRow4Max)
-	r := (*[numericRow4Max]byte)(b[len(b) : len(b)+numericRow4Max])
-	// Start from the arrow and blanks: the padding is then already there.
-	copy(r[:], numericRow4Blank)
-	i := 5
-	for _, v := range d.Addr[:4] {
-		i = putDecimal(r[:], i, uint64(v))
-		r[i] = '.'
-		i++
-	}
-	r[i-1] = ':'
-	putDecimal(r[:], i, uint64(d.Port))
-	// "255.255.255.255:65535" leaves the column never cut; a space follows.
-	i = 5 + 28 + 1
-	copy(r[i:], fwdName(d.ForwardMethod))
-	i += 7 + 1
-	i = max(putDecimal(r[:], i, uint64(d.Weight)), i+6) + 1
-	i = max(putDecimal(r[:], i, uint64(d.ActiveConns)), i+10) + 1
-	i = max(putDecimal(r[:], i, uint64(d.InactiveConns)), i+10)
-	r[i] = '\n'
-	return b[:len(b)+i+1]
-}
-
-// numericRow4Blank is where appendNumericRow4 starts.
-var numericRow4Blank = "  -> " + strings.Repeat(" ", numericRow4Max-5)
-
 // appendAddrColumn starts a destination row: the arrow and "%-28s" of the
 // address and port, IPv4 cut to 28 bytes.
 func appendAddrColumn(b []byte, se *ipvs.ServiceEntry, af ipvs.Family, raw *[16]byte, port uint16, o Options, n Names) []byte {
@@ -508,9 +419,7 @@ func appendCounters(b []byte, exact bool, vs ...uint64) []byte {
 func appendLargeNum(b []byte, v uint64, exact bool) []byte {
 	if exact {
 		// printf("%*llu", len <= 8 ? 9 : len + 1, v)
-		n := decimalLen(v)
-		b = appendSpaces(b, max(9-n, 1))
-		return appendDigits(b, v, n)
+		return appendUintRight(append(b, ' '), v, 8)
 	}
 	switch {
 	case v < 100_000_000:

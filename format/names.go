@@ -2,6 +2,7 @@ package format
 
 import (
 	"net/netip"
+	"strconv"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -73,23 +74,13 @@ func appendNtop(b []byte, af ipvs.Family, raw *[16]byte) []byte {
 
 // appendNtop4 appends a dotted quad.
 func appendNtop4(b []byte, b0, b1, b2, b3 byte) []byte {
-	b = appendDecimalByte(b, b0)
-	b = append(b, '.')
-	b = appendDecimalByte(b, b1)
-	b = append(b, '.')
-	b = appendDecimalByte(b, b2)
-	b = append(b, '.')
-	return appendDecimalByte(b, b3)
-}
-
-func appendDecimalByte(b []byte, v byte) []byte {
-	switch {
-	case v >= 100:
-		return append(b, '0'+v/100, '0'+v/10%10, '0'+v%10)
-	case v >= 10:
-		return append(b, '0'+v/10, '0'+v%10)
+	for i, v := range [4]byte{b0, b1, b2, b3} {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendUint(b, uint64(v), 10)
 	}
-	return append(b, '0'+v)
+	return b
 }
 
 // appendNtop6 follows glibc's inet_ntop for IPv6, which differs from
@@ -138,7 +129,7 @@ func appendNtop6(b []byte, raw *[16]byte) []byte {
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && words[5] == 0xffff)) {
 			return appendNtop4(b, raw[12], raw[13], raw[14], raw[15])
 		}
-		b = appendHex(b, words[i])
+		b = strconv.AppendUint(b, uint64(words[i]), 16)
 	}
 	if bestBase != -1 && bestBase+bestLen == len(words) {
 		b = append(b, ':')

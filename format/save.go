@@ -9,8 +9,7 @@ import (
 // Save writes one service as ipvsadm -S does: an "-A" line and an "-a" line
 // per destination, destinations always sorted. Names are resolved unless
 // numeric, and never truncated. Thresholds are not saved (as in ipvsadm).
-// Like ServiceRows it makes one Write, built in place in the buffer of a
-// bufio.Writer or bytes.Buffer with room for it.
+// Like ServiceRows it makes one Write.
 //
 // Unlike ipvsadm 1.31, fwmarks of 2^31 and above are written unsigned, so
 // the line can be restored.
@@ -18,7 +17,7 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	se := &t.Service
 	af := family(se.Family, se.Addr)
 
-	b := outputBuffer(w, blockSize(len(t.Dests)+len(t.ProcDests)))
+	b := outputBuffer(w, blockSize(len(t.Dests)))
 	b = append(b, "-A "...)
 	// The service option is repeated on every destination line.
 	svcStart := len(b)
@@ -46,29 +45,15 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	}
 	b = append(b, '\n')
 
-	var keys [sortOnStack]sortKey
-	var order, tmp [sortOnStack]int32
 	svcOption := b[svcStart:svcEnd]
-	if t.ProcDests != nil {
-		for _, i := range sortedProcDests(t.ProcDests, keys[:], order[:], tmp[:]) {
-			d := &t.ProcDests[i]
-			b = appendSaveDest(b, svcOption, portProtocol(se), d.Family(), &d.Addr, d.Port, d.ForwardMethod, d.Weight, numeric, n)
-			if d.ForwardMethod&7 == ipvs.Tunnel {
-				e := d.Entry() // /proc has no tunnel settings: those of a zero entry
-				b = appendTunnelOptions(b, &e)
-			}
-			b = append(b, '\n')
+	for _, i := range destOrder(t.Dests) {
+		d := &t.Dests[i]
+		raw := rawAddr(d.Addr)
+		b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
+		if d.ForwardMethod&7 == ipvs.Tunnel {
+			b = appendTunnelOptions(b, d)
 		}
-	} else {
-		for _, i := range sortedDests(t.Dests, keys[:], order[:], tmp[:]) {
-			d := &t.Dests[i]
-			raw := rawAddr(d.Addr)
-			b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
-			if d.ForwardMethod&7 == ipvs.Tunnel {
-				b = appendTunnelOptions(b, d)
-			}
-			b = append(b, '\n')
-		}
+		b = append(b, '\n')
 	}
 	_, err := w.Write(b)
 	return err

@@ -2,7 +2,6 @@ package format
 
 import (
 	"encoding/binary"
-	"net/netip"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -16,26 +15,25 @@ import (
 // sorting algorithm; this uses the same merge sort as glibc 2.36's qsort, so
 // the order matches ipvsadm's byte for byte even then.
 func SortServices(tables []Table) {
-	if len(tables) < 2 {
-		return
-	}
-	keys := make([]sortKey, len(tables))
+	svcs := make([]ipvs.ServiceEntry, len(tables))
 	for i := range tables {
-		keys[i] = serviceSortKey(&tables[i].Service)
+		svcs[i] = tables[i].Service
 	}
-	order := make([]int32, 2*len(tables))
-	permute(tables, sortOrder(keys, order[:len(tables)], order[len(tables):]))
+	sorted := make([]Table, len(tables))
+	for i, j := range ServiceOrder(svcs) {
+		sorted[i] = tables[j]
+	}
+	copy(tables, sorted)
 }
 
 // ServiceOrder is SortServices for a caller who keeps its services where
 // they are: the indexes of svcs in ipvsadm's order.
-func ServiceOrder(svcs []ipvs.ServiceEntry) []int32 {
+func ServiceOrder(svcs []ipvs.ServiceEntry) []int {
 	keys := make([]sortKey, len(svcs))
 	for i := range svcs {
 		keys[i] = serviceSortKey(&svcs[i])
 	}
-	order := make([]int32, 2*len(svcs))
-	return sortOrder(keys, order[:len(svcs)], order[len(svcs):])
+	return sortedOrder(keys)
 }
 
 // SortDestinations orders destinations as ipvsadm does: by address, then
@@ -43,14 +41,25 @@ func ServiceOrder(svcs []ipvs.ServiceEntry) []int32 {
 // the left-hand destination of each comparison decides whether one or four
 // address words are compared.
 func SortDestinations(dests []ipvs.DestinationEntry) {
-	if len(dests) < 2 {
-		return
+	sorted := make([]ipvs.DestinationEntry, len(dests))
+	for i, j := range destOrder(dests) {
+		sorted[i] = dests[j]
 	}
-	permute(dests, sortedDests(dests, nil, nil, nil))
+	copy(dests, sorted)
+}
+
+// destOrder returns the indexes of dests in ipvsadm's order.
+func destOrder(dests []ipvs.DestinationEntry) []int {
+	keys := make([]sortKey, len(dests))
+	for i := range dests {
+		d := &dests[i]
+		keys[i].setAddr(family(d.Family, d.Addr), rawAddr(d.Addr), d.Port)
+	}
+	return sortedOrder(keys)
 }
 
 // sortKey holds what ipvsadm's comparators read of a service or a
-// destination, taken out once so that comparisons read a few words.
+// destination.
 type sortKey struct {
 	addr   [4]uint32 // the address words in host order
 	fwmark uint32
@@ -63,19 +72,13 @@ type sortKey struct {
 func serviceSortKey(s *ipvs.ServiceEntry) sortKey {
 	af := family(s.Family, s.Addr)
 	k := sortKey{fwmark: s.FWMark, family: int32(af), proto: int32(s.Protocol)}
-	k.setAddr(af, s.Addr, s.Port)
+	k.setAddr(af, rawAddr(s.Addr), s.Port)
 	return k
 }
 
-// setAddr sets the address words as rawAddr lays them out, the port, and
-// how many words count.
-func (k *sortKey) setAddr(af ipvs.Family, addr netip.Addr, port uint16) {
-	raw := rawAddr(addr)
-	k.setRaw(af, &raw, port)
-}
-
-// setRaw is setAddr for an address already laid out as the kernel's union.
-func (k *sortKey) setRaw(af ipvs.Family, raw *[16]byte, port uint16) {
+// setAddr sets the address words of an address laid out as the kernel's
+// union, the port, and how many words count.
+func (k *sortKey) setAddr(af ipvs.Family, raw [16]byte, port uint16) {
 	k.port = int32(port)
 	k.words = 1
 	if af == ipvs.IPv6 {
@@ -86,164 +89,15 @@ func (k *sortKey) setRaw(af ipvs.Family, raw *[16]byte, port uint16) {
 	}
 }
 
-// sortedDests returns the indexes of dests in ipvsadm's order. It works in
-// keys, order and tmp when they have room (a caller's arrays on the stack).
-func sortedDests(dests []ipvs.DestinationEntry, keys []sortKey, order, tmp []int32) []int32 {
-	keys, order, tmp = sortScratch(len(dests), keys, order, tmp)
-	for i := range dests {
-		d := &dests[i]
-		keys[i].setAddr(family(d.Family, d.Addr), d.Addr, d.Port)
-	}
-	return sortOrder(keys, order, tmp)
-}
-
-// sortedProcDests is sortedDests for destinations read from /proc.
-func sortedProcDests(dests []ipvs.ProcDestination, keys []sortKey, order, tmp []int32) []int32 {
-	if o, ok := sortedProcDests4(dests, order); ok {
-		return o
-	}
-	keys, order, tmp = sortScratch(len(dests), keys, order, tmp)
-	for i := range dests {
-		d := &dests[i]
-		keys[i].setRaw(d.Family(), &d.Addr, d.Port)
-	}
-	return sortOrder(keys, order, tmp)
-}
-
-// sortScratch returns n zero keys and room for n indexes twice, in the
-// given slices when they have room. The callers fill the keys in a loop of
-// their own rather than through a function value, which would move the
-// caller's arrays to the heap for every service listed.
-func sortScratch(n int, keys []sortKey, order, tmp []int32) ([]sortKey, []int32, []int32) {
-	if cap(keys) < n {
-		keys = make([]sortKey, n)
-	}
-	if cap(order) < n {
-		order = make([]int32, n)
-	}
-	if cap(tmp) < n {
-		tmp = make([]int32, n)
-	}
-	keys = keys[:n]
-	clear(keys)
-	return keys, order[:n], tmp[:n]
-}
-
-// sortedProcDests4 sorts the common case cheaply: up to sortOnStack IPv4
-// destinations whose addresses lie within 2^31 of each other, so that
-// compareKeys cannot wrap and orders them by address, then port, as plain
-// numbers. Each becomes one number, address, port and index, and those
-// sort by insertion; the index makes ties keep their order, as glibc's
-// merge sort does. It reports false for anything else.
-func sortedProcDests4(dests []ipvs.ProcDestination, order []int32) ([]int32, bool) {
-	n := len(dests)
-	if n > sortOnStack || cap(order) < n {
-		return nil, false
-	}
-	var keys [sortOnStack]uint64
-	lo, hi := uint32(1<<32-1), uint32(0)
-	for i := range dests {
-		d := &dests[i]
-		if d.IPv6 {
-			return nil, false
-		}
-		addr := binary.BigEndian.Uint32(d.Addr[:4])
-		lo, hi = min(lo, addr), max(hi, addr)
-		keys[i] = uint64(addr)<<32 | uint64(d.Port)<<16 | uint64(i)
-	}
-	if n > 0 && hi-lo >= 1<<31 {
-		return nil, false
-	}
-	for i := 1; i < n; i++ {
-		x, j := keys[i], i
-		for ; j > 0 && keys[j-1] > x; j-- {
-			keys[j] = keys[j-1]
-		}
-		keys[j] = x
-	}
-	order = order[:n]
+// sortedOrder returns the indexes of keys in the order glibc's qsort puts
+// them with ipvsadm's comparator.
+func sortedOrder(keys []sortKey) []int {
+	order := make([]int, len(keys))
 	for i := range order {
-		order[i] = int32(keys[i] & 0xffff)
+		order[i] = i
 	}
-	return order, true
-}
-
-// sortOrder fills order with the indexes of keys in sorted order; tmp is
-// scratch space as long.
-func sortOrder(keys []sortKey, order, tmp []int32) []int32 {
-	for i := range order {
-		order[i] = int32(i)
-	}
-	if len(keys) < 2 {
-		return order
-	}
-	if len(keys) <= insertionSortMax && consistent(keys) {
-		// Any stable sort gives glibc's order when the comparator is
-		// consistent; for a service's few destinations insertion sort
-		// does the least work.
-		for i := 1; i < len(order); i++ {
-			x, j := order[i], i
-			for ; j > 0 && compareKeys(&keys[order[j-1]], &keys[x]) > 0; j-- {
-				order[j] = order[j-1]
-			}
-			order[j] = x
-		}
-		return order
-	}
-	msort(order, tmp, func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
+	msort(order, make([]int, len(order)), func(a, b int) int32 { return compareKeys(&keys[a], &keys[b]) })
 	return order
-}
-
-// insertionSortMax is the most keys sorted by insertion.
-const insertionSortMax = 16
-
-// consistent reports whether compareKeys orders keys as plain comparison
-// would: every key compares the same number of address words, and in each
-// field that compareKeys wraps (fwmark, address words) the values lie
-// within 2^31 of each other, so no difference wraps.
-func consistent(keys []sortKey) bool {
-	lo, hi := keys[0], keys[0]
-	for i := range keys[1:] {
-		k := &keys[i+1]
-		if k.words != lo.words {
-			return false
-		}
-		lo.fwmark, hi.fwmark = min(lo.fwmark, k.fwmark), max(hi.fwmark, k.fwmark)
-		for w := range k.words {
-			lo.addr[w], hi.addr[w] = min(lo.addr[w], k.addr[w]), max(hi.addr[w], k.addr[w])
-		}
-	}
-	if hi.fwmark-lo.fwmark >= 1<<31 {
-		return false
-	}
-	for w := range lo.words {
-		if hi.addr[w]-lo.addr[w] >= 1<<31 {
-			return false
-		}
-	}
-	return true
-}
-
-// permute puts s in sorted order: entry i becomes the one that was at
-// order[i]. It moves each entry once, and leaves order changed.
-func permute[T any](s []T, order []int32) {
-	for i := range order {
-		if int(order[i]) == i {
-			continue
-		}
-		saved := s[i]
-		j := i
-		for {
-			src := int(order[j])
-			order[j] = int32(j) // placed
-			if src == i {
-				s[j] = saved
-				break
-			}
-			s[j] = s[src]
-			j = src
-		}
-	}
 }
 
 func compareServices(a, b *ipvs.ServiceEntry) int32 {
@@ -273,21 +127,11 @@ func compareKeys(a, b *sortKey) int32 {
 	return a.port - b.port
 }
 
-// mergeSort sorts s the way glibc's qsort (msort.c, up to 2.36) does; see
-// msort. cmp gets pointers, for element types too large to copy.
-func mergeSort[T any](s []T, cmp func(a, b *T) int32) {
-	if len(s) < 2 {
-		return
-	}
-	msort(s, make([]T, len(s)), func(a, b T) int32 { return cmp(&a, &b) })
-}
-
-// msort is glibc's msort: split into n/2 and n-n/2, sort both halves,
-// merge taking from the left while cmp(left, right) <= 0. tmp is scratch
-// space as long as s. glibc only falls back to quicksort when it cannot
-// allocate the temporary array (tables far larger than physical memory),
-// which is not reproduced. cmp takes values so that s can stay on the
-// caller's stack.
+// msort is glibc's msort (msort.c, up to 2.36): split into n/2 and n-n/2,
+// sort both halves, merge taking from the left while cmp(left, right) <= 0.
+// tmp is scratch space as long as s. glibc only falls back to quicksort
+// when it cannot allocate the temporary array (tables far larger than
+// physical memory), which is not reproduced.
 func msort[T any](s, tmp []T, cmp func(a, b T) int32) {
 	n := len(s)
 	if n <= 1 {

@@ -1,14 +1,7 @@
 package format
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
-	"fmt"
-	"io"
-	"math/rand/v2"
-	"net/netip"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -165,7 +158,7 @@ func TestMergeSortOrder(t *testing.T) {
 	// Stable for ties: equal keys keep their input order.
 	type item struct{ key, seq int }
 	items := []item{{2, 0}, {1, 1}, {2, 2}, {1, 3}, {0, 4}}
-	mergeSort(items, func(a, b *item) int32 { return int32(a.key - b.key) })
+	msort(items, make([]item, len(items)), func(a, b item) int32 { return int32(a.key - b.key) })
 	want := []item{{0, 4}, {1, 1}, {1, 3}, {2, 0}, {2, 2}}
 	if diff := cmp.Diff(want, items, cmp.AllowUnexported(item{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -179,168 +172,5 @@ func TestHeader(t *testing.T) {
 	}
 	if diff := cmp.Diff("IP Virtual Server version 1.1.2 (size=1048576)\n", got.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
-	}
-}
-
-// TestInsertionSortMatchesMergeSort: whenever consistent() lets sortOrder
-// take the insertion sort, the order is the merge sort's, on random keys
-// drawn from narrow and wide ranges (wide ones make the comparator wrap, so
-// consistent must refuse them).
-func TestInsertionSortMatchesMergeSort(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	took := 0
-	for range 20000 {
-		n := 2 + rng.IntN(insertionSortMax-1)
-		keys := make([]sortKey, n)
-		span := []uint32{4, 1 << 20, 1 << 31, 1<<32 - 1}[rng.IntN(4)]
-		words := int32(1 + 3*rng.IntN(2))
-		base := rng.Uint32()
-		for i := range keys {
-			k := &keys[i]
-			k.words = words
-			if rng.IntN(8) == 0 {
-				k.words = 5 - words // a family mix now and then
-			}
-			for w := range k.addr {
-				k.addr[w] = base + rng.Uint32N(span)
-			}
-			k.port = int32(rng.IntN(3))
-		}
-		want := make([]int32, n)
-		for i := range want {
-			want[i] = int32(i)
-		}
-		msort(want, make([]int32, n), func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
-		got := sortOrder(keys, make([]int32, n), make([]int32, n))
-		if consistent(keys) {
-			took++
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("keys %+v: sortOrder %v, merge sort %v", keys, got, want)
-		}
-	}
-	if took < 3000 {
-		t.Errorf("only %d of 20000 key sets took the insertion sort", took)
-	}
-}
-
-// TestProcDestinationsPrintAsEntries: a table whose destinations come from
-// /proc prints exactly as the same destinations given as entries, in every
-// layout, sorted or not, and as -S.
-func TestProcDestinationsPrintAsEntries(t *testing.T) {
-	se := service(tcp("192.0.2.1:80"), "wlc")
-	var pds []ipvs.ProcDestination
-	for i, addr := range []string{"198.51.100.9", "198.51.100.1", "200.0.0.1", "10.0.0.1", "2001:db8::1", "198.51.100.1", "255.255.255.255", "0.0.0.0"} {
-		d := ipvs.ProcDestination{Port: uint16(80 + i%2), ForwardMethod: ipvs.ForwardMethod(i % 7), Weight: uint32(i * 1000), ActiveConns: uint32(i), InactiveConns: 1 << 31}
-		switch i {
-		case 6:
-			d.Port, d.Weight, d.ActiveConns, d.InactiveConns = 65535, 1<<31-1, 1<<32-1, 1<<32-1
-		case 7:
-			d.Port, d.Weight = 0, 1<<31 // ipvsadm prints a negative int
-		}
-		a := netip.MustParseAddr(addr)
-		if d.IPv6 = a.Is6(); d.IPv6 {
-			d.Addr = a.As16()
-		} else {
-			a4 := a.As4()
-			copy(d.Addr[:], a4[:])
-		}
-		pds = append(pds, d)
-	}
-	proc := Table{Service: se, ProcDests: pds}
-	entries := Table{Service: se, Dests: procEntries(pds)}
-	type printer struct {
-		name  string
-		print func(*bytes.Buffer, Table) error
-	}
-	var printers []printer
-	for _, o := range []Options{{}, {Numeric: true}, {Numeric: true, NoSort: true}, {Stats: true}, {Thresholds: true}, {TunInfo: true}, {PersistentConn: true}} {
-		printers = append(printers, printer{fmt.Sprintf("%+v", o), func(w *bytes.Buffer, t Table) error { return ServiceRows(w, t, o, nil) }})
-	}
-	printers = append(printers, printer{"-S", func(w *bytes.Buffer, t Table) error { return Save(w, t, nil, true) }})
-	for _, p := range printers {
-		var got, want bytes.Buffer
-		if err := p.print(&got, proc); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.print(&want, entries); err != nil {
-			t.Fatal(err)
-		}
-		if got.String() != want.String() {
-			t.Errorf("%s: from /proc\n%s\nas entries\n%s", p.name, got.String(), want.String())
-		}
-	}
-}
-
-// TestSortedProcDests4MatchesMergeSort: the one-number sort of IPv4
-// destinations gives glibc's merge order whenever it accepts the set.
-func TestSortedProcDests4MatchesMergeSort(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	took := 0
-	for range 20000 {
-		n := rng.IntN(sortOnStack + 2)
-		dests := make([]ipvs.ProcDestination, n)
-		span := []uint32{3, 1 << 20, 1 << 31, 1<<32 - 1}[rng.IntN(4)]
-		base := rng.Uint32()
-		for i := range dests {
-			binary.BigEndian.PutUint32(dests[i].Addr[:4], base+rng.Uint32N(span))
-			dests[i].Port = uint16(rng.IntN(3))
-			dests[i].IPv6 = rng.IntN(50) == 0
-		}
-		keys := make([]sortKey, n)
-		for i := range dests {
-			keys[i] = sortKey{port: int32(dests[i].Port), words: 1, addr: [4]uint32{binary.BigEndian.Uint32(dests[i].Addr[:4])}}
-			if dests[i].IPv6 {
-				keys[i].words = 4
-			}
-		}
-		want := make([]int32, n)
-		for i := range want {
-			want[i] = int32(i)
-		}
-		msort(want, make([]int32, n), func(a, b int32) int32 { return compareKeys(&keys[a], &keys[b]) })
-		got, ok := sortedProcDests4(dests, make([]int32, 0, sortOnStack))
-		if !ok {
-			continue
-		}
-		took++
-		if !slices.Equal(got, want) {
-			t.Fatalf("dests %+v: %v, merge sort %v", dests, got, want)
-		}
-	}
-	if took < 5000 {
-		t.Errorf("only %d of 20000 sets took the one-number sort", took)
-	}
-}
-
-// TestServiceRowsAllocatesNothing: a listing calls ServiceRows and Save
-// once per service, so for the usual service (numeric, into a buffer with
-// room) they must not allocate; a sort scratch that escaped to the heap
-// once cost 11 MB per 10,000-service listing.
-func TestServiceRowsAllocatesNothing(t *testing.T) {
-	se := service(tcp("192.0.2.1:80"), "wlc")
-	var pds []ipvs.ProcDestination
-	for i := range 10 {
-		// Out of order, and 2001:db8::/32 makes one service take the
-		// general sort.
-		d := ipvs.ProcDestination{Port: 80, ForwardMethod: ipvs.Masquerade, Weight: 1}
-		a := netip.AddrFrom4([4]byte{198, 51, 100, byte(200 - i)}).As4()
-		copy(d.Addr[:], a[:])
-		pds = append(pds, d)
-	}
-	mixed := append(slices.Clone(pds), ipvs.ProcDestination{Addr: netip.MustParseAddr("2001:db8::1").As16(), IPv6: true, Port: 80})
-	for name, tbl := range map[string]Table{
-		"/proc IPv4":  {Service: se, ProcDests: pds},
-		"/proc mixed": {Service: se, ProcDests: mixed},
-		"netlink":     {Service: se, Dests: procEntries(mixed)},
-	} {
-		w := bufio.NewWriterSize(io.Discard, 64<<10)
-		o := Options{Numeric: true}
-		if n := testing.AllocsPerRun(50, func() { ServiceRows(w, tbl, o, nil) }); n != 0 {
-			t.Errorf("%s: ServiceRows made %v allocations", name, n)
-		}
-		if n := testing.AllocsPerRun(50, func() { Save(w, tbl, nil, true) }); n != 0 {
-			t.Errorf("%s: Save made %v allocations", name, n)
-		}
 	}
 }

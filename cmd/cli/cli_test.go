@@ -7,11 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -325,37 +322,5 @@ func TestListDestinationSource(t *testing.T) {
 	h.procIPVS = strings.Replace(proc, "Masq    9", "Masq    x", 1)
 	if got := weights(); got != "1 1 1" {
 		t.Errorf("malformed /proc line: weights %q, want \"1 1 1\" from netlink", got)
-	}
-}
-
-// procFile reads a file whole, in reads of the caller's size, and reports
-// read errors with the path.
-func TestProcFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ip_vs")
-	want := strings.Repeat("TCP  C0000201:0050 rr  \n", 1000)
-	if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := openProcFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := f.Read(nil); n != 0 || err != nil {
-		t.Errorf("Read(nil) = %d, %v", n, err)
-	}
-	got, err := io.ReadAll(iotest.OneByteReader(f))
-	if err != nil || string(got) != want {
-		t.Errorf("ReadAll: %d bytes, %v; want %d bytes", len(got), err, len(want))
-	}
-	f.Close()
-
-	dir, err := openProcFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dir.Close()
-	var pe *os.PathError
-	if _, err := dir.Read(make([]byte, 10)); !errors.As(err, &pe) || pe.Err != syscall.EISDIR {
-		t.Errorf("reading a directory: %v, want EISDIR as a path error", err)
 	}
 }

@@ -3,9 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
+	"github.com/lvsadm/lvsadm/cmd/internal/procipvs"
 	"github.com/lvsadm/lvsadm/format"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -239,40 +239,29 @@ func (e *env) list(inv *compat.Invocation) outcome {
 	return e.listAll(inv, false)
 }
 
-// listAll prints the whole table (rules for -S), streaming service by
-// service. Where each field comes from:
+// listAll prints the whole table (rules for -S), service by service.
+// Where each field comes from:
 //
 //   - services, every field: one netlink service dump;
 //   - destinations for the default view and -S: /proc/net/ip_vs, read once
-//     (address, port, forwarding method, weight, active and inactive
-//     connections), except that a service with a tunnel destination gets
-//     its netlink destination dump, because the tunnel type, port and
-//     checksum setting (which -S prints) are not in /proc;
+//     right after the dump (address, port, forwarding method, weight,
+//     active and inactive connections), except that a service with a
+//     tunnel destination gets its netlink destination dump, because the
+//     tunnel type, port and checksum setting (which -S prints) are not in
+//     /proc;
 //   - destinations for --stats, --rate, --thresholds, --persistent-conn and
 //     --tun-info: one netlink destination dump per service, as ipvsadm does,
 //     since /proc lacks counters, thresholds and the rest.
 //
-// A table changing during the read: /proc, read right after the service
-// dump, lists services in the dump's order, and each /proc service must
+// /proc lists services in the dump's order, and each of its services must
 // match the dumped service at the same position by identity and scheduler.
-// If any does not (the table changed between the two reads), or /proc
-// cannot be read or has a line it should not, every service's destinations
-// come from netlink instead, read after the service list. Either way each
+// If any does not (the table changed between the two reads, or the 6.1
+// kernel's iterator skipped services because another network namespace
+// holds some), or /proc cannot be read or has a line it should not, every
+// service's destinations come from netlink instead. Either way each
 // service is printed once, and a service deleted meanwhile shows no
 // destinations, as with ipvsadm.
-//
-// The service dump comes first because in the project's emulated VM the
-// kernel then walked the table for /proc faster: -Ln and -Sn took 17% and
-// 28% less time than with /proc first (docs/benchmarks.md, fifth session).
-// The kernel does the same work in either order.
-//
-// Memory: a listing keeps nearly all it allocates until it prints (the
-// services and their /proc destinations), so a collection while it reads
-// finds little garbage and only costs time. As for restores, the heap may
-// grow to five times the live data before one (GOGC=400), which lets a
-// 10,000 x 10 table list without any.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	o := formatOptions(inv)
 	if !rules {
 		format.Header(e.stdout, e.info)
@@ -282,7 +271,7 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 		e.errorln(kernelMessage(ipvs.OpServices, err))
 		return exitNow(1)
 	}
-	var procs []ipvs.ProcService
+	var procs []procipvs.Service
 	if rules || !(o.Stats || o.Rate || o.Thresholds || o.PersistentConn || o.TunInfo) {
 		procs = e.readProcIPVS()
 	}
@@ -290,13 +279,13 @@ func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 }
 
 // readProcIPVS reads /proc/net/ip_vs; nil if it cannot.
-func (e *env) readProcIPVS() []ipvs.ProcService {
+func (e *env) readProcIPVS() []procipvs.Service {
 	f, err := e.procIPVS()
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	procs, err := ipvs.ParseProcIPVS(f)
+	procs, err := procipvs.Parse(f)
 	if err != nil {
 		return nil
 	}
@@ -304,32 +293,28 @@ func (e *env) readProcIPVS() []ipvs.ProcService {
 }
 
 // printAll prints the dumped services, in order unless o.NoSort, with
-// their destinations, from procs where it matches them. The services stay
-// where they are; each is copied into a table only when printed.
-func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []ipvs.ProcService, o format.Options, rules, numeric bool) outcome {
+// their destinations, from procs where they match.
+func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []procipvs.Service, o format.Options, rules, numeric bool) outcome {
 	fromProc := procsMatch(procs, svcs)
-	var order []int32
-	if !o.NoSort {
+	order := make([]int, len(svcs))
+	if o.NoSort {
+		for i := range order {
+			order[i] = i
+		}
+	} else {
 		order = format.ServiceOrder(svcs)
 	}
 	if !rules {
 		format.Title(e.stdout, o)
 	}
-	for k := range svcs {
-		i := k
-		if order != nil {
-			i = int(order[k])
-		}
+	for _, i := range order {
 		t := format.Table{Service: svcs[i]}
-		if fromProc && !procs[i].HasForwardMethod(ipvs.Tunnel) {
-			// Services with tunnel destinations are left out: their tunnel
-			// settings come from netlink. Not nil even for no destinations:
-			// that marks the source.
-			if t.ProcDests = procs[i].Destinations(); t.ProcDests == nil {
-				t.ProcDests = []ipvs.ProcDestination{}
-			}
+		// Tunnel settings are only in the netlink dump.
+		netlink := !fromProc || procs[i].HasTunnel()
+		if !netlink {
+			t.Dests = procs[i].Dests
 		}
-		if out := e.printTable(t, o, rules, numeric); out.status != 0 {
+		if out := e.printTable(t, netlink, o, rules, numeric); out.status != 0 {
 			return out
 		}
 	}
@@ -338,7 +323,7 @@ func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []ipvs.ProcService, o for
 
 // procsMatch reports whether procs, the services of /proc/net/ip_vs, are
 // svcs (both in kernel order) one for one.
-func procsMatch(procs []ipvs.ProcService, svcs []ipvs.ServiceEntry) bool {
+func procsMatch(procs []procipvs.Service, svcs []ipvs.ServiceEntry) bool {
 	if len(procs) != len(svcs) {
 		return false
 	}
@@ -351,21 +336,18 @@ func procsMatch(procs []ipvs.ProcService, svcs []ipvs.ServiceEntry) bool {
 }
 
 func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
-	return e.printTable(format.Table{Service: se}, o, false, o.Numeric)
+	return e.printTable(format.Table{Service: se}, true, o, false, o.Numeric)
 }
 
-// printTable prints one service with its destinations, those read from
-// /proc when it has them, otherwise from the kernel over netlink.
-func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool) outcome {
-	if t.ProcDests == nil {
-		// One slice serves every service of a listing.
+// printTable prints one service with its destinations, first dumping them
+// from the kernel if netlink is set.
+func (e *env) printTable(t format.Table, netlink bool, o format.Options, rules, numeric bool) outcome {
+	if netlink {
 		var err error
-		e.dests, err = e.client.AppendDestinations(e.dests[:0], t.Service.ServiceKey)
-		if err != nil {
+		if t.Dests, err = e.client.Destinations(t.Service.ServiceKey); err != nil {
 			e.errorln(kernelMessage(ipvs.OpDestinations, err))
 			return exitNow(1)
 		}
-		t.Dests = e.dests
 	}
 	if rules {
 		format.Save(e.stdout, t, e.names, numeric)
