@@ -4,8 +4,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 )
@@ -25,7 +27,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return run(newEnv(stdin, stdout, stderr), args)
 }
 
-// run is Main with its environment (tests swap in a fake kernel).
+// run is Main with its environment (tests swap in a fake kernel). Output
+// that could not be written (a full disk under ipvsadm-save > file) fails
+// the run: ipvsadm would exit 0 with a truncated file.
 func run(env *env, args []string) int {
 	prog := "lvsadm"
 	if len(args) > 0 {
@@ -33,7 +37,21 @@ func run(env *env, args []string) int {
 	} else {
 		args = []string{prog}
 	}
-	defer env.close()
+	status := dispatch(env, prog, args)
+	if err := env.close(); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		fmt.Fprintf(env.stderr, "%s: error writing standard output: %v\n", filepath.Base(prog), err)
+		if status == 0 {
+			status = 1
+		}
+	}
+	return status
+}
+
+func dispatch(env *env, prog string, args []string) int {
 	switch filepath.Base(prog) {
 	case "ipvsadm":
 		return runIpvsadm(env, prog, args[1:])

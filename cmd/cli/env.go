@@ -43,18 +43,22 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 	}
 }
 
-// errorf writes one line to stderr after flushing stdout, so that the two
+// errorln writes one line to stderr after flushing stdout, so that the two
 // streams interleave as the reader expects when they share a terminal.
 func (e *env) errorln(msg string) {
 	e.stdout.Flush()
 	io.WriteString(e.stderr, msg+"\n")
 }
 
-func (e *env) close() {
-	e.stdout.Flush()
+// close flushes stdout, reporting the first error writing it, and closes
+// the kernel connection.
+func (e *env) close() error {
+	err := e.stdout.Flush()
 	if e.client != nil {
 		e.client.Close()
+		e.client = nil
 	}
+	return err
 }
 
 // runModprobe loads ip_vs as ipvsadm does: /sbin/modprobe -- ip_vs, its

@@ -52,6 +52,9 @@ func (e *env) parser() compat.Parser {
 // retries, then gives up with ipvsadm's message and status 2.
 func (e *env) init() (int, bool) {
 	err := e.connect()
+	if err != nil {
+		e.stdout.Flush() // modprobe writes to stderr
+	}
 	if err != nil && e.modprobe(e.stderr) == nil {
 		err = e.connect()
 	}

@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"runtime"
-	"runtime/debug"
+	"io"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
-
-// restoreFlushLines bounds how many lines wait for their results, so output
-// keeps flowing and memory stays flat on huge inputs.
-const restoreFlushLines = 5000
 
 // pendingLine is a restore line whose outcome is printed in input order:
 // either a queued kernel change or an already known popt error.
@@ -26,12 +21,14 @@ type pendingLine struct {
 // failed listing end the run; kernel and popt errors do not) and the same
 // final status, that of the last line.
 //
-// Unlike ipvsadm it does not wait for the kernel after each line: changes
-// are queued in a batch and sent together; the kernel applies them in
-// order, so the final state is the same. Queued results are printed before
-// anything else happens that could write output or end the run.
+// Unlike ipvsadm it does not wait for the kernel after each line: the
+// changes of the lines already read are queued in a batch, and the batch is
+// sent before anything that could write output or end the run, and before
+// every read of more input. So a large file goes out in large batches, while
+// lines arriving one at a time (a pipe, an admin typing) take effect as they
+// arrive, as with ipvsadm. The kernel applies a batch in order, so the final
+// state is the same.
 func (e *env) restore(prog string) outcome {
-	lines := compat.NewRestoreScanner(e.stdin)
 	status := 0
 	batch := e.client.NewBatch()
 	var pending []pendingLine
@@ -54,15 +51,10 @@ func (e *env) restore(prog string) outcome {
 		}
 		pending = pending[:0]
 	}
-	// Restores are allocation-heavy and short-lived: trade memory for less
-	// collector work while they run.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	lines := compat.NewRestoreScanner(readHook{e.stdin, settle})
 	parser := e.parser()
 	inv := new(compat.Invocation) // reused for every line
-	for n := 1; lines.Scan(); n++ {
-		if n%1000 == 0 {
-			runtime.Gosched() // no preemption signal needed; see ipvs's yield
-		}
+	for lines.Scan() {
 		err := parser.ParseInto(inv, prog, lines.Args())
 		if err != nil {
 			out := e.classifyParseError(prog, err)
@@ -76,9 +68,6 @@ func (e *env) restore(prog string) outcome {
 		}
 		if op, ok := queueChange(batch, inv); ok {
 			pending = append(pending, pendingLine{request: batch.Len() - 1, op: op})
-			if len(pending) >= restoreFlushLines {
-				settle()
-			}
 			continue
 		}
 		settle()
@@ -94,4 +83,15 @@ func (e *env) restore(prog string) outcome {
 		return exitNow(1)
 	}
 	return done(status)
+}
+
+// readHook calls before ahead of every read of r.
+type readHook struct {
+	r      io.Reader
+	before func()
+}
+
+func (h readHook) Read(p []byte) (int, error) {
+	h.before()
+	return h.r.Read(p)
 }

@@ -3,6 +3,7 @@ package compat
 import (
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -24,36 +25,20 @@ func strtol(s string) (value int64, end int, digits, overflow bool) {
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
-	negative := false
+	number := i
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		negative = s[i] == '-'
 		i++
 	}
-	start := i
-	var magnitude uint64 // up to 2^63
+	first := i
 	for i < len(s) && isDigit(s[i]) {
-		if !overflow {
-			d := uint64(s[i] - '0')
-			if magnitude > (1<<63-d)/10 {
-				overflow = true
-			} else {
-				magnitude = magnitude*10 + d
-			}
-		}
 		i++
 	}
-	if i == start {
+	if i == first {
 		return 0, 0, false, false
 	}
-	switch {
-	case !negative && (overflow || magnitude > math.MaxInt64):
-		return math.MaxInt64, i, true, true
-	case negative && overflow:
-		return math.MinInt64, i, true, true
-	case negative:
-		return -int64(magnitude), i, true, false // magnitude ≤ 2^63
-	}
-	return int64(magnitude), i, true, false
+	// ParseInt saturates as strtol does and reports the overflow.
+	value, err := strconv.ParseInt(s[number:i], 10, 64)
+	return value, i, true, err != nil
 }
 
 // stringToNumber is ipvsadm's string_to_number: the whole string must be a
@@ -176,126 +161,25 @@ func hexValue(c byte) int {
 }
 
 // inetPton4 is glibc's inet_pton(AF_INET): exactly four decimal parts
-// 0..255 without leading zeros.
+// 0..255 without leading zeros, as netip reads IPv4.
 func inetPton4(s string) ([4]byte, bool) {
-	var out [4]byte
-	octets := 0
-	sawDigit := false
-	cur := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isDigit(c):
-			if sawDigit && cur == 0 {
-				return out, false
-			}
-			cur = cur*10 + int(c-'0')
-			if cur > 255 {
-				return out, false
-			}
-			if !sawDigit {
-				if octets == 4 {
-					return out, false
-				}
-				octets++
-				sawDigit = true
-			}
-			out[octets-1] = byte(cur)
-		case c == '.' && sawDigit:
-			if octets == 4 {
-				return out, false
-			}
-			sawDigit = false
-			cur = 0
-		default:
-			return out, false
-		}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return [4]byte{}, false
 	}
-	return out, octets == 4 && sawDigit
+	return a.As4(), true
 }
 
 // inetPton6 is glibc's inet_pton(AF_INET6): eight groups of one to four hex
 // digits, one "::" for a run of zero groups (never an empty run), and an
-// optional dotted IPv4 tail. No zone, no brackets.
+// optional dotted IPv4 tail. netip reads the same, plus zones, which glibc
+// rejects.
 func inetPton6(s string) (netip.Addr, bool) {
-	var out [16]byte
-	tp := 0
-	gap := -1 // where "::" stands, as an offset into out
-	i := 0
-	if len(s) > 0 && s[0] == ':' {
-		if len(s) < 2 || s[1] != ':' {
-			return netip.Addr{}, false
-		}
-		i = 1
-	}
-	token := i
-	digits := 0
-	value := 0
-	for i < len(s) {
-		c := s[i]
-		i++
-		if d := hexValue(c); d >= 0 {
-			if digits == 4 {
-				return netip.Addr{}, false
-			}
-			value = value<<4 | d
-			digits++
-			continue
-		}
-		if c == ':' {
-			token = i
-			if digits == 0 {
-				if gap >= 0 {
-					return netip.Addr{}, false
-				}
-				gap = tp
-				continue
-			}
-			if i == len(s) || tp+2 > len(out) {
-				return netip.Addr{}, false
-			}
-			out[tp], out[tp+1] = byte(value>>8), byte(value)
-			tp += 2
-			digits, value = 0, 0
-			continue
-		}
-		if c == '.' && tp == 0 && gap < 0 {
-			// No group yet: even a valid IPv4 tail could not fill
-			// the address, so skip reading it.
-			return netip.Addr{}, false
-		}
-		if c == '.' && tp+4 <= len(out) {
-			if v4, ok := inetPton4(s[token:]); ok {
-				copy(out[tp:], v4[:])
-				tp += 4
-				digits = 0
-				break
-			}
-		}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() || a.Zone() != "" {
 		return netip.Addr{}, false
 	}
-	if digits > 0 {
-		if tp+2 > len(out) {
-			return netip.Addr{}, false
-		}
-		out[tp], out[tp+1] = byte(value>>8), byte(value)
-		tp += 2
-	}
-	if gap >= 0 {
-		if tp == len(out) {
-			return netip.Addr{}, false
-		}
-		moved := tp - gap
-		copy(out[len(out)-moved:], out[gap:tp])
-		for k := gap; k < len(out)-moved; k++ {
-			out[k] = 0
-		}
-		tp = len(out)
-	}
-	if tp != len(out) {
-		return netip.Addr{}, false
-	}
-	return netip.AddrFrom16(out), true
+	return a, true
 }
 
 // cString cuts s at its first NUL byte, as C sees an argument.

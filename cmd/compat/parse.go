@@ -63,9 +63,6 @@ func (p Parser) ParseInto(inv *Invocation, prog string, args []string) error {
 		inv.Command = List
 		return nil
 	}
-	if parseCommonLine(inv, args) {
-		return nil
-	}
 	return p.parseGeneral(inv, prog, args)
 }
 
