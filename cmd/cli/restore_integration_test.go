@@ -27,6 +27,11 @@ func TestIntegrationRestoreStreams(t *testing.T) {
 // restoreLineByLine runs tool -R in the calling thread's network namespace
 // and feeds it one line at a time.
 func restoreLineByLine(tool string) error {
+	// Without lo up the namespace has no local routes, and the kernel
+	// refuses real servers as "address not unicast".
+	if out, err := exec.Command("/sbin/ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("ip link set lo up: %v %s", err, out)
+	}
 	cmd := exec.Command(tool, "-R")
 	cmd.Env = []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "LC_ALL=C"}
 	stdin, err := cmd.StdinPipe()
@@ -87,8 +92,8 @@ func restoreLineByLine(tool string) error {
 	if err := waitStderr("Service already exists"); err != nil {
 		return err
 	}
-	io.WriteString(stdin, "-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 2\n")
-	if err := waitRules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 2\n"); err != nil {
+	io.WriteString(stdin, "-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2\n")
+	if err := waitRules("-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -g -w 2\n"); err != nil {
 		return err
 	}
 	stdin.Close()
