@@ -33,8 +33,8 @@
 # Debian's ipvsadm 1.31 in /sbin and /usr/sbin, kmod's modprobe & co. in
 # /sbin (the kernel autoloads modules through /sbin/modprobe), busybox for
 # the rest (nc, httpd, timeout is GNU's). /tmp and /run are fresh tmpfs
-# mounts (files passed there with --file/--dir are carried over). Nothing is
-# loaded eagerly; there is no NIC, only lo (up).
+# mounts (files passed there with --file/--dir are carried over); cgroup2 is
+# on /sys/fs/cgroup. Nothing is loaded eagerly; there is no NIC, only lo (up).
 #
 # Exit status of `run`: the command's own status (0..255); 124 if the VM hit
 # the hard timeout (qemu is killed); 125 if the VM failed to boot or the rig
@@ -421,6 +421,8 @@ $bb mount -t devtmpfs -o mode=0755 devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 $bb mount -t proc -o nosuid,nodev,noexec proc /proc
 $bb mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+# cgroup v2 where systemd puts it (the benchmark driver measures memory.peak).
+$bb mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
 # Fresh tmpfs on /tmp and /run; carry over files the payload put there.
 for d in /tmp /run; do
 	mode=0755
@@ -492,8 +494,11 @@ INIT
 	chmod 755 "$1"
 }
 
-# prepare: deps, kernel, base initramfs. Sets KVER and BASE_INITRD.
+# prepare [COPY]: deps, kernel, base initramfs. Sets KVER and BASE_INITRD.
+# With COPY, the base image is copied there under the cache lock, so that a
+# checkout with another recipe cannot delete it half-way.
 prepare() {
+	local copy=${1:-}
 	ensure_deps
 	local pkg
 	pkg=$(resolve_kernel_pkg)
@@ -510,10 +515,12 @@ prepare() {
 	BASE_INITRD=$CACHE_ROOT/$KVER/base-$hash.cpio
 	if [[ ! -s $BASE_INITRD ]]; then
 		build_base "$KVER" "$BASE_INITRD"
-		# Forget images built from older recipes (after a grace period, in
-		# case a concurrent run is still copying one).
-		find "$CACHE_ROOT/$KVER" -maxdepth 1 -name 'base-*.cpio' ! -name "base-$hash.cpio" -mmin +60 -delete 2>/dev/null || true
+		# Forget images of other recipes (older versions of this script)
+		# that no run has used for a day.
+		find "$CACHE_ROOT/$KVER" -maxdepth 1 -name 'base-*.cpio' ! -name "base-$hash.cpio" -mmin +1440 -delete 2>/dev/null || true
 	fi
+	touch "$BASE_INITRD" # its mtime says when it was last used
+	[[ -z $copy ]] || cp "$BASE_INITRD" "$copy"
 	exec {lockfd}>&-
 }
 
@@ -596,11 +603,11 @@ cmd_run() {
 		[[ -d $host ]] || bad_arg "--dir: no such directory: $host"
 	done
 
-	prepare
-
 	local run
 	run=$(mktemp -d "${TMPDIR:-/tmp}/lvsadm-vm-run.XXXXXX")
 	CLEANUP+=("$run")
+	prepare "$run/initrd"
+
 	local payload=$run/payload vmp
 	mkdir -p "$payload/lvsadm-vm" "$payload/root"
 	printf '%s' "$*" >"$payload/lvsadm-vm/cmd"
@@ -615,9 +622,8 @@ cmd_run() {
 		mkdir -p "$payload$(dirname "$vmp")"
 		cp -p "${spec%%:*}" "$payload$vmp"
 	done
-	# The payload archive goes after the base one; the kernel unpacks both,
-	# later files overriding earlier ones.
-	cp "$BASE_INITRD" "$run/initrd"
+	# The payload archive goes after the base one (copied by prepare); the
+	# kernel unpacks both, later files overriding earlier ones.
 	# Pad to a 4-byte boundary so the next cpio header is where the kernel
 	# looks for it (GNU cpio pads to 512 bytes anyway).
 	local size pad

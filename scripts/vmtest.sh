@@ -12,11 +12,19 @@
 # the package's testdata/ are copied to /root/vmtest/<pkg>/ in the VM and the
 # binary runs from there, so relative testdata paths work as under `go test`.
 # If bin/lvsadm exists it is installed as /usr/local/sbin/lvsadm (and
-# LVSADM_BIN points at it).
+# LVSADM_BIN points at it). LVSADM_VMTEST=1 is set for the tests.
+#
+# Every binary runs with -test.v. Its whole output (stdout and stderr) is kept
+# in $VMTEST_LOGDIR/<pkg>.log; the terminal gets only the interesting lines:
+# failed and skipped tests with their output, panics, and the log's tail when
+# the package failed. A package with any `--- SKIP` fails: in the VM nothing
+# may be missing (tests skipped under -short are fine; the VM does not pass
+# it). So does a package in which no test ran, unless VMTEST_RUN was set.
 #
 # Environment:
 #   VMTEST_RUN      -test.run pattern (default TestIntegration)
-#   VMTEST_VERBOSE  1 = pass -test.v
+#   VMTEST_VERBOSE  1 = print every package's whole log, not only the interesting lines
+#   VMTEST_LOGDIR   where the logs go (default bin/vmtest)
 #   VMTEST_FILES    extra files/dirs, space-separated HOSTPATH:VMPATH pairs
 #   VMTEST_TIMEOUT  VM hard timeout in seconds (default 1500)
 #   VMTEST_SMP      virtual CPUs (default 2: the corpus runs cases in parallel)
@@ -82,6 +90,29 @@ pkg_name() {
 	echo "$n"
 }
 
+# interesting LOG: the lines of a -test.v log worth reading. Output is
+# attributed to tests by the "=== RUN/CONT/NAME/PAUSE" lines and printed
+# only for tests that fail or skip, with their --- line; also panics (the
+# first 30 lines of one) and whatever is printed outside tests, except the
+# final PASS.
+interesting() {
+	awk '
+		$1 == "===" { cur = $3; next }
+		# A --- line may follow output that did not end with a newline.
+		match($0, /--- (PASS|FAIL|SKIP): [^ ]+/) {
+			split(substr($0, RSTART, RLENGTH), f, " ")
+			if (f[2] != "PASS:") { printf "%s", out[f[3]]; print }
+			delete out[f[3]]
+			if (f[3] !~ /\//) cur = ""
+			next
+		}
+		/^(panic: |fatal error: )/ { panicking = 30 }
+		panicking > 0 { print; panicking--; next }
+		cur != "" { out[cur] = out[cur] $0 "\n"; next }
+		$0 != "PASS" { print }
+	' "$1"
+}
+
 # --- build ------------------------------------------------------------------
 for p in "${pkgs[@]}"; do
 	name=$(pkg_name "$p")
@@ -124,13 +155,13 @@ vm_timeout=${VMTEST_TIMEOUT:-1500}
 vmargs+=(--timeout "$vm_timeout" --mem "${VMTEST_MEM:-1024}" --smp "${VMTEST_SMP:-2}")
 
 if ((${#torun[@]})); then
-	# The runner script executed by /bin/sh inside the VM.
-	testargs="-test.run $(shquote "$RUN_PATTERN")"
-	[[ ${VMTEST_VERBOSE:-0} == 1 ]] && testargs+=" -test.v"
+	# The runner script executed by /bin/sh inside the VM. Each binary's
+	# output is framed by marker lines: "MARK begin NAME" and "MARK end NAME RC".
+	testargs="-test.v -test.run $(shquote "$RUN_PATTERN")"
 	[[ -n ${VMTEST_ARGS:-} ]] && testargs+=" ${VMTEST_ARGS}"
 	# shellcheck disable=SC2016 # $vars below are for the VM's shell
 	{
-		echo 'export PATH=/usr/local/sbin:/usr/local/bin:$PATH TMPDIR=/tmp'
+		echo 'export PATH=/usr/local/sbin:/usr/local/bin:$PATH TMPDIR=/tmp LVSADM_VMTEST=1'
 		echo '[ -x /usr/local/sbin/lvsadm ] && export LVSADM_BIN=/usr/local/sbin/lvsadm'
 		echo 'failed=0'
 		# Each binary may run until a minute before the VM's hard timeout,
@@ -139,29 +170,75 @@ if ((${#torun[@]})); then
 		echo "deadline=\$((\$(date +%s) + $vm_timeout - 60))"
 		for p in "${torun[@]}"; do
 			qp=$(shquote "$p")
-			echo "echo === vmtest: $qp"
+			name=$(pkg_name "$p")
+			echo "echo $MARK begin $name"
 			echo "left=\$((deadline - \$(date +%s))); [ \$left -gt 1 ] || left=1"
-			echo "cd /root/vmtest/$qp && ./$(shquote "$(pkg_name "$p").test") -test.timeout=\${left}s $testargs; rc=\$?"
-			echo "echo $MARK $qp \$rc"
+			echo "cd /root/vmtest/$qp && ./$(shquote "$name.test") -test.timeout=\${left}s $testargs 2>&1; rc=\$?"
+			# On a line of its own even if the output did not end with one.
+			echo "echo; echo $MARK end $name \$rc"
 			echo '[ $rc -eq 0 ] || failed=1'
 		done
 		echo 'exit $failed'
 	} >"$stage/run.sh"
 
+	logdir=${VMTEST_LOGDIR:-$ROOT/bin/vmtest}
+	mkdir -p "$logdir"
+	for p in "${torun[@]}"; do rm -f "$logdir/$(pkg_name "$p").log"; done
+
 	vmrc=0
 	"$VM" run "${vmargs[@]}" -- sh /root/vmtest/run.sh >"$work/out" || vmrc=$?
-	# Show the tests' output without our result markers.
-	grep -v "^$MARK " "$work/out" || true
-	while read -r _ p rc; do
+
+	# Split the output into one log per package (without the blank line
+	# echoed before each end marker); print what is outside any package.
+	# Writes "NAME RC" for each package that ended to $work/ended.
+	: >"$work/ended"
+	awk -v mark="$MARK" -v dir="$logdir" -v ended="$work/ended" '
+		function flush_blank() { if (blank) { print "" >>file; blank = 0 } }
+		$1 == mark && $2 == "begin" { file = dir "/" $3 ".log"; blank = 0; next }
+		$1 == mark && $2 == "end" { print $3, $4 >>ended; close(file); file = ""; blank = 0; next }
+		file == "" { print; next }
+		$0 == "" { flush_blank(); blank = 1; next }
+		{ flush_blank(); print >>file }
+	' "$work/out"
+
+	declare -A pkg_of=()
+	for p in "${torun[@]}"; do pkg_of[$(pkg_name "$p")]=$p; done
+	while read -r name rc; do
+		p=${pkg_of[$name]}
 		if [[ $rc == 0 ]]; then result[$p]=PASS; else result[$p]="FAIL (exit $rc)"; fi
-	done < <(grep -a "^$MARK " "$work/out" || true)
+	done <"$work/ended"
+
 	for p in "${torun[@]}"; do
+		log=$logdir/$(pkg_name "$p").log
 		if [[ -z ${result[$p]:-} ]]; then
 			case $vmrc in
 			124) result[$p]="FAIL (VM timed out)" ;;
 			125) result[$p]="FAIL (VM failed)" ;;
 			*) result[$p]="FAIL (no result, vm.sh exit $vmrc)" ;;
 			esac
+		fi
+		[[ -f $log ]] || continue
+		nskip=$(grep -c -- '--- SKIP: ' "$log" || true)
+		if [[ ${result[$p]} == PASS ]]; then
+			if ((nskip)); then
+				result[$p]="FAIL ($nskip skipped)"
+			elif ! grep -q -- '--- PASS: ' "$log"; then
+				if [[ -n ${VMTEST_RUN:-} ]]; then
+					result[$p]="NO-TESTS (none matched VMTEST_RUN)"
+				else
+					result[$p]="FAIL (no test ran)"
+				fi
+			fi
+		fi
+		echo "=== vmtest: $p (log: $log)"
+		if [[ ${VMTEST_VERBOSE:-0} == 1 ]]; then
+			cat "$log"
+		else
+			interesting "$log"
+		fi
+		if [[ ${result[$p]} != PASS && ${result[$p]} != NO-TESTS* ]]; then
+			echo "--- vmtest: tail of $log"
+			tail -n 40 "$log"
 		fi
 	done
 fi
@@ -173,7 +250,7 @@ for p in "${pkgs[@]}"; do
 	r=${result[$p]}
 	case $r in
 	PASS) npass=$((npass + 1)) ;;
-	NO-TESTS) ;;
+	NO-TESTS*) ;;
 	*) nfail=$((nfail + 1)) ;;
 	esac
 	printf '%-12s %s\n' "${r%% *}" "$p${r#"${r%% *}"}"

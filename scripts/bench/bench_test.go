@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +172,63 @@ func TestKernelFloors(t *testing.T) {
 		"| `-Ln --stats` 10,000 x 10 | service dump + destination dumps | 2.000 s | 0.250 | 1.10 x |\n\n"
 	if got := out.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestParsePeak(t *testing.T) {
+	if got, err := parsePeak("24633344\n"); err != nil || got != 24056 {
+		t.Errorf("parsePeak(24633344) = %d, %v; want 24056 KiB", got, err)
+	}
+	if _, err := parsePeak("max\n"); err == nil {
+		t.Error("parsePeak(max): no error")
+	}
+}
+
+// Without a usable cgroup v2 memory controller the meter falls back to
+// ru_maxrss, says why, and leaves no probe cgroup behind.
+func TestNewMeterFallback(t *testing.T) {
+	tests := []struct {
+		name        string
+		controllers string // "" = no cgroup.controllers file
+		wantReason  string
+	}{
+		{"not a cgroup2 mount", "", "cgroup.controllers: no such file or directory"},
+		{"no memory controller", "cpuset cpu io pids\n", "has no memory controller"},
+		// A plain directory gets no memory.peak in the new child, as a
+		// kernel before 5.19 gives none.
+		{"no memory.peak", "cpuset cpu io memory pids\n", "memory.peak: no such file or directory"},
+	}
+	for _, tt := range tests {
+		root := t.TempDir()
+		if tt.controllers != "" {
+			if err := os.WriteFile(filepath.Join(root, "cgroup.controllers"), []byte(tt.controllers), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := newMeter(root)
+		if m.parent != "" || !strings.HasPrefix(m.Method, "wait4's ru_maxrss (") || !strings.Contains(m.Method, tt.wantReason) {
+			t.Errorf("%s: parent %q, method %q; want ru_maxrss because of %q", tt.name, m.parent, m.Method, tt.wantReason)
+		}
+		if _, err := os.Stat(filepath.Join(root, "lvsadm-bench", "probe")); !os.IsNotExist(err) {
+			t.Errorf("%s: probe cgroup left behind (stat: %v)", tt.name, err)
+		}
+		if g, err := m.group(); g != nil || err != nil {
+			t.Errorf("%s: group() = %v, %v; want no cgroup", tt.name, g, err)
+		}
+	}
+}
+
+// The per-repetition table shows ru_maxrss beside memory.peak, and only one
+// figure when ru_maxrss is all there is.
+func TestPeakList(t *testing.T) {
+	samples := []sample{{PeakKB: 10 << 10, RusageMaxRSSKB: 70 << 10}, {PeakKB: 12 << 10, RusageMaxRSSKB: 71 << 10}}
+	r := &report{cgroupPeaks: true}
+	if got, want := r.peakList(samples), "10.0 (70.0), 12.0 (71.0) MiB"; got != want {
+		t.Errorf("cgroup peaks: got %q, want %q", got, want)
+	}
+	r.cgroupPeaks = false
+	samples = []sample{{PeakKB: 70 << 10, RusageMaxRSSKB: 70 << 10}}
+	if got, want := r.peakList(samples), "70.0 MiB"; got != want {
+		t.Errorf("ru_maxrss only: got %q, want %q", got, want)
 	}
 }

@@ -19,15 +19,13 @@ import (
 
 // sample is one measured run.
 type sample struct {
-	Wall      time.Duration
-	PeakRSSKB int64 // the child's peak resident set at exit (see peakRSS), KiB
-	// RusageMaxRSSKB is getrusage's ru_maxrss, which also counts this
-	// driver's own peak (see runTimed); kept to show the difference.
+	Wall time.Duration
+	// PeakKB is the run's peak memory in KiB: its cgroup's memory.peak, or
+	// ru_maxrss where the meter has no cgroups (see meter).
+	PeakKB int64
+	// RusageMaxRSSKB is wait4's ru_maxrss, shown beside memory.peak: it can
+	// be this driver's own peak rather than the child's (see runIn).
 	RusageMaxRSSKB int64
-	// SignalStops counts signals delivered to the child. Each stops it for
-	// the tracer (see traceToExit), a cost a Go program pays for every
-	// preemption signal the runtime sends its threads.
-	SignalStops int
 }
 
 // inFreshNetns runs fn on a locked OS thread that has just entered a new,
@@ -112,17 +110,68 @@ type command struct {
 	Stdout string
 }
 
-// runTimed runs c and measures it from fork to reaped exit. All three
-// standard streams are files, so os/exec starts no copying goroutines and
-// the fork happens on the calling (namespace-holding) thread.
+// run runs c in a cgroup of its own and measures it.
+func (m *meter) run(c command, stderrPath string) (sample, error) {
+	g, err := m.group()
+	if err != nil {
+		return sample{}, err
+	}
+	s, err := runIn(c, stderrPath, g)
+	if err == nil && g != nil {
+		s.PeakKB, err = g.peakKB()
+	}
+	return s, errors.Join(err, g.remove())
+}
+
+// loop runs the commands one after another, each in a cgroup of its own,
+// and measures the whole loop; the memory figures are the largest of the
+// runs. The cgroups are made before the clock starts and read after it
+// stops.
+func (m *meter) loop(cmds []command, stderrPath string) (loop sample, err error) {
+	groups := make([]*runGroup, len(cmds))
+	defer func() {
+		for _, g := range groups {
+			err = errors.Join(err, g.remove())
+		}
+	}()
+	for i := range groups {
+		if groups[i], err = m.group(); err != nil {
+			return sample{}, err
+		}
+	}
+	start := time.Now()
+	for i, c := range cmds {
+		s, err := runIn(c, stderrPath, groups[i])
+		if err != nil {
+			return sample{}, err
+		}
+		loop.PeakKB = max(loop.PeakKB, s.PeakKB)
+		loop.RusageMaxRSSKB = max(loop.RusageMaxRSSKB, s.RusageMaxRSSKB)
+	}
+	loop.Wall = time.Since(start)
+	for _, g := range groups {
+		if g == nil {
+			continue
+		}
+		kb, err := g.peakKB()
+		if err != nil {
+			return sample{}, err
+		}
+		loop.PeakKB = max(loop.PeakKB, kb)
+	}
+	return loop, nil
+}
+
+// runIn runs c, started directly inside g (nil: in the driver's cgroup),
+// and measures it from fork to reaped exit. All three standard streams are
+// files, so os/exec starts no copying goroutines and the fork happens on the
+// calling (namespace-holding) thread.
 //
-// Peak RSS is read from the child's own /proc files (see peakRSS) at a
-// ptrace exit stop, just before its memory is released. getrusage's
-// ru_maxrss cannot be used alone: Go starts children with vfork, so the
-// child execs out of this process's address space, and the kernel records
-// that space's peak (this driver's) into the child's ru_maxrss at exec.
-// The exec and exit stops cost the same for every tool.
-func runTimed(c command, stderrPath string) (sample, error) {
+// Without g, PeakKB is ru_maxrss. That is not always the child's: Go starts
+// children with vfork, so the child runs in this process's address space
+// until it execs, and at exec the kernel can record that space's peak (this
+// driver's) as the child's ru_maxrss.
+func runIn(c command, stderrPath string, g *runGroup) (sample, error) {
 	in, err := os.Open(orDevNull(c.Stdin))
 	if err != nil {
 		return sample{}, err
@@ -141,123 +190,28 @@ func runTimed(c command, stderrPath string) (sample, error) {
 
 	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, errFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
+	if g != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(g.fd.Fd())}
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return sample{}, err
 	}
-	status, peakKB, signals, rusage, traceErr := traceToExit(cmd.Process.Pid)
+	waitErr := cmd.Wait()
 	wall := time.Since(start)
-	cmd.Process.Release()
-	if traceErr != nil {
-		return sample{}, fmt.Errorf("%s: %w", strings.Join(c.Argv, " "), traceErr)
-	}
 
 	stderr, _ := os.ReadFile(stderrPath)
-	if !status.Exited() || status.ExitStatus() != 0 || len(stderr) > 0 {
-		return sample{}, fmt.Errorf("%s: wait status %#x; stderr: %.500s", strings.Join(c.Argv, " "), uint32(status), stderr)
+	if waitErr != nil || len(stderr) > 0 {
+		return sample{}, fmt.Errorf("%s: %v; stderr: %.500s", strings.Join(c.Argv, " "), cmd.ProcessState, stderr)
 	}
-	return sample{Wall: wall, PeakRSSKB: peakKB, RusageMaxRSSKB: rusage.Maxrss, SignalStops: signals}, nil
-}
-
-// traceToExit follows a child started with PTRACE_TRACEME (stopped after
-// its exec) until it is reaped, reading its peak RSS at the exit stop. It must
-// run on the thread that started the child: only that thread is its tracer.
-// Every signal delivered to the child stops it until the tracer passes the
-// signal on; signals counts those stops.
-func traceToExit(pid int) (status unix.WaitStatus, peakKB int64, signals int, rusage unix.Rusage, err error) {
-	peakKB = -1
-	wait := func() error {
-		for {
-			_, err := unix.Wait4(pid, &status, 0, &rusage)
-			if err != unix.EINTR {
-				return err
-			}
-		}
+	s := sample{Wall: wall}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.RusageMaxRSSKB = ru.Maxrss
 	}
-	if err := wait(); err != nil {
-		return status, 0, signals, rusage, err
+	if g == nil {
+		s.PeakKB = s.RusageMaxRSSKB
 	}
-	if !status.Stopped() {
-		return status, 0, signals, rusage, fmt.Errorf("child not stopped after exec (status %#x)", uint32(status))
-	}
-	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_TRACEEXIT|unix.PTRACE_O_EXITKILL); err != nil {
-		return status, 0, signals, rusage, fmt.Errorf("ptrace options: %w", err)
-	}
-	signal := 0 // the exec SIGTRAP is ours, not the child's
-	for {
-		if err := unix.PtraceCont(pid, signal); err != nil {
-			return status, 0, signals, rusage, fmt.Errorf("ptrace cont: %w", err)
-		}
-		if err := wait(); err != nil {
-			return status, 0, signals, rusage, err
-		}
-		switch {
-		case status.Exited() || status.Signaled():
-			if peakKB < 0 {
-				return status, 0, signals, rusage, errors.New("no exit stop seen")
-			}
-			return status, peakKB, signals, rusage, nil
-		case status.Stopped() && status.TrapCause() == unix.PTRACE_EVENT_EXIT:
-			kb, err := peakRSS(pid)
-			if err != nil {
-				return status, 0, signals, rusage, err
-			}
-			peakKB, signal = kb, 0
-		case status.Stopped():
-			signal = int(status.StopSignal()) // deliver the child's own signals
-			signals++
-		}
-	}
-}
-
-// peakRSS reads a stopped process's peak resident set size in KiB: the
-// larger of VmHWM (/proc/PID/status) and the current Rss that
-// /proc/PID/smaps_rollup counts from the page tables. VmHWM alone can lag:
-// the kernel batches each thread's RSS counter updates (up to 64 faults)
-// and syncs them only after the exit stop.
-func peakRSS(pid int) (int64, error) {
-	hwm, err := procKB(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
-	if err != nil {
-		return 0, err
-	}
-	rss, err := procKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), "Rss:")
-	if err != nil {
-		return 0, err
-	}
-	return max(hwm, rss), nil
-}
-
-// procKB reads the "KEY   N kB" line of a /proc file.
-func procKB(path, key string) (int64, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(text)) {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("%s: no %s", path, key)
-}
-
-// runLoop runs the commands one after another and measures the whole loop;
-// the RSS figures are the largest of the runs.
-func runLoop(cmds []command, stderrPath string) (sample, error) {
-	var loop sample
-	start := time.Now()
-	for _, c := range cmds {
-		s, err := runTimed(c, stderrPath)
-		if err != nil {
-			return sample{}, err
-		}
-		loop.PeakRSSKB = max(loop.PeakRSSKB, s.PeakRSSKB)
-		loop.RusageMaxRSSKB = max(loop.RusageMaxRSSKB, s.RusageMaxRSSKB)
-		loop.SignalStops += s.SignalStops
-	}
-	loop.Wall = time.Since(start)
-	return loop, nil
+	return s, nil
 }
 
 func orDevNull(path string) string {

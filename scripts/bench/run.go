@@ -5,15 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -32,6 +31,7 @@ type bench struct {
 	tools  [2]tool
 	files  benchFiles
 	report *report
+	meter  *meter
 	// tableDigest identifies the services (with their destinations) that
 	// every restore of the large table must produce; the first one sets it.
 	tableDigest [sha256.Size]byte
@@ -56,7 +56,9 @@ func run(cfg config) (*report, error) {
 			stderr:      filepath.Join(cfg.workDir, "stderr"),
 		},
 		report: newReport(cfg),
+		meter:  newMeter(cgroupRoot),
 	}
+	b.report.MemoryMethod, b.report.cgroupPeaks = b.meter.Method, b.meter.parent != ""
 	if err := b.prepare(); err != nil {
 		return nil, err
 	}
@@ -137,7 +139,7 @@ func (b *bench) settle() error {
 
 // build fills the current namespace with a table using lvsadm's restore.
 func (b *bench) build(rules string) error {
-	_, err := runTimed(command{Argv: []string{b.cfg.lvsadm, "-R"}, Stdin: rules}, b.files.stderr)
+	_, err := b.meter.run(command{Argv: []string{b.cfg.lvsadm, "-R"}, Stdin: rules}, b.files.stderr)
 	return err
 }
 
@@ -192,7 +194,7 @@ func (b *bench) restoreLarge() error {
 				if err := b.settle(); err != nil {
 					return err
 				}
-				s, err := runTimed(command{Argv: []string{t.Path, "-R"}, Stdin: b.files.largeRules}, b.files.stderr)
+				s, err := b.meter.run(command{Argv: []string{t.Path, "-R"}, Stdin: b.files.largeRules}, b.files.stderr)
 				if err != nil {
 					return err
 				}
@@ -249,7 +251,7 @@ func (b *bench) restoreSmall() error {
 				if err := b.settle(); err != nil {
 					return err
 				}
-				s, err := runTimed(command{Argv: []string{t.Path, "-R"}, Stdin: b.files.smallRules}, b.files.stderr)
+				s, err := b.meter.run(command{Argv: []string{t.Path, "-R"}, Stdin: b.files.smallRules}, b.files.stderr)
 				if err != nil {
 					return err
 				}
@@ -269,7 +271,7 @@ func (b *bench) restoreSmall() error {
 func (b *bench) listing(args string, target target) error {
 	row := b.report.addRow(fmt.Sprintf("`%s` %s", args, b.cfg.large), target)
 	if args == "-Ln" {
-		b.report.rssRow = row
+		b.report.memRow = row
 	}
 	for rep := range b.cfg.reps {
 		for _, t := range b.order(rep) {
@@ -277,7 +279,7 @@ func (b *bench) listing(args string, target target) error {
 				if err := b.buildLargeTable(); err != nil {
 					return err
 				}
-				s, err := runTimed(command{Argv: append([]string{t.Path}, strings.Fields(args)...)}, b.files.stderr)
+				s, err := b.meter.run(command{Argv: append([]string{t.Path}, strings.Fields(args)...)}, b.files.stderr)
 				if err != nil {
 					return err
 				}
@@ -318,7 +320,7 @@ func (b *bench) procListing() error {
 			if err := b.buildLargeTable(); err != nil {
 				return err
 			}
-			s, err := runTimed(command{Argv: []string{cat, "/proc/net/ip_vs"}}, b.files.stderr)
+			s, err := b.meter.run(command{Argv: []string{cat, "/proc/net/ip_vs"}}, b.files.stderr)
 			if err != nil {
 				return err
 			}
@@ -352,7 +354,7 @@ func (b *bench) dumpFloors(rep int) error {
 		if err := b.settle(); err != nil {
 			return err
 		}
-		s, err := runTimed(command{Argv: []string{self, dumpFloorArg, mode}}, b.files.stderr)
+		s, err := b.meter.run(command{Argv: []string{self, dumpFloorArg, mode}}, b.files.stderr)
 		if err != nil {
 			return fmt.Errorf("dump floor %s: %w", mode, err)
 		}
@@ -372,27 +374,28 @@ func (b *bench) dumpFloors(rep int) error {
 // dumpFloor reads the calling namespace's table and prints nothing: mode
 // "services" makes one service dump, "reads" then reads /proc/net/ip_vs to
 // its end, "all" makes one destination dump per service after the service
-// dump, decoded into one reused slice.
+// dump.
 func dumpFloor(mode string) error {
+	if mode != "services" && mode != "reads" && mode != "all" {
+		return fmt.Errorf("dump floor mode %q", mode)
+	}
 	c, err := ipvs.New()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	svcs, err := c.Services()
-	if err != nil || mode == "services" {
+	if err != nil {
 		return err
 	}
-	if mode == "reads" {
+	switch mode {
+	case "reads":
 		return readToEnd("/proc/net/ip_vs")
-	}
-	if mode != "all" {
-		return fmt.Errorf("dump floor mode %q", mode)
-	}
-	var dests []ipvs.DestinationEntry
-	for _, s := range svcs {
-		if dests, err = c.AppendDestinations(dests[:0], s.ServiceKey); err != nil {
-			return err
+	case "all":
+		for _, s := range svcs {
+			if _, err := c.Destinations(s.ServiceKey); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -433,7 +436,7 @@ func (b *bench) singles() error {
 					if err := b.settle(); err != nil {
 						return err
 					}
-					s, err := runLoop(cmds, b.files.stderr)
+					s, err := b.meter.loop(cmds, b.files.stderr)
 					if err != nil {
 						return err
 					}
@@ -463,7 +466,7 @@ func (b *bench) outputChecks() error {
 				for i, t := range b.tools {
 					path := filepath.Join(b.cfg.workDir, "out-"+t.Name)
 					c := command{Argv: append([]string{t.Path}, strings.Fields(args)...), Stdout: path}
-					if _, err := runTimed(c, b.files.stderr); err != nil {
+					if _, err := b.meter.run(c, b.files.stderr); err != nil {
 						return err
 					}
 					out, err := os.ReadFile(path)
@@ -505,26 +508,13 @@ func firstLine(out []byte, err error) string {
 	return strings.TrimSpace(line)
 }
 
-// readToEnd reads a file and drops what it reads, as lvsadm reads /proc (see
-// its procFile): read(2) calls the Go scheduler is not told about, with a
-// yield after each, without which the runtime would signal this process to
-// preempt it about every 10 ms, and each signal is a ptrace stop here.
+// readToEnd reads a file and drops what it reads.
 func readToEnd(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, f.Fd(), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-		switch {
-		case errno == syscall.EINTR:
-		case errno != 0:
-			return &os.PathError{Op: "read", Path: path, Err: errno}
-		case n == 0:
-			return nil
-		}
-		runtime.Gosched()
-	}
+	_, err = io.Copy(io.Discard, f)
+	return err
 }
