@@ -1,4 +1,4 @@
-//go:build integration
+//go:build integration && linux
 
 // Cluster tests: whole LVS-DR, LVS-NAT and LVS-TUN clusters built from
 // network namespaces with lvsadm alone: the host setup by its director and

@@ -1,4 +1,4 @@
-//go:build integration
+//go:build integration && linux
 
 // Real-kernel tests. They need root, iproute2's ip and a kernel with network
 // namespaces, veth, dummy and ipip; run them in the VM rig:
