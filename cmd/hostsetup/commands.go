@@ -248,7 +248,7 @@ func (r *runner) vipAdd(a Address, announce, dryRun bool) error {
 		r.printf("# dry run: nothing is changed\n")
 		return r.dryRun([]action{{kind: actAddress, addr: a, announce: announce}}, h)
 	}
-	_, err = r.addAddress(a, announce, h, n)
+	_, err = r.addAddress(nil, nil, a, announce, h, n)
 	return err
 }
 
@@ -272,7 +272,7 @@ func (r *runner) vipDel(a Address, dryRun bool) error {
 		if dryRun {
 			r.printf("# dry run: nothing is changed\n")
 		}
-		return r.undo(change{Kind: changeAddress, Address: a.Prefix.String(), Link: a.Link, Label: a.Label}, nil, h, n, dryRun)
+		return r.deleteAddress(a, h, n, dryRun)
 	}
 	r.printf("address %s is not present; nothing to do\n", a)
 	return nil

@@ -606,3 +606,38 @@ func (r *rig) loadState(t *testing.T) *state {
 	}
 	return s
 }
+
+// When up fails and undoing one of its changes fails too, that change stays
+// recorded, the error names it, and the exit status is 1; a later down
+// finishes the job.
+func TestUpFailureWithFailedRollback(t *testing.T) {
+	r := newRig(t, []string{"eth0"}, nil)
+	before := r.k.files(t)
+	r.n.failOn = "add 192.0.2.10/32"
+	r.k.failOn, r.k.failWith = sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce), "0" // the restoring write
+	out, errOut, err := r.run("realserver", "up", "--mode", "dr", "--vip", "192.0.2.10", "--iface", "eth0")
+	want := "realserver up failed: injected failure; undoing failed for 1 change(s), which stay in place and recorded in " +
+		r.state + ": net/ipv4/conf/all/arp_announce (2, was 0); fix the cause, then run 'lvsadm realserver down'"
+	if exitCode(err) != ExitFailure || err.Error() != want {
+		t.Fatalf("err = %v (exit %d)\nwant %s (exit 1)\nstdout:\n%s", err, exitCode(err), want, out)
+	}
+	if strings.Contains(out+errOut, "changes undone") {
+		t.Errorf("output claims the changes were undone:\n%s%s", out, errOut)
+	}
+	wantWarn := "lvsadm: warning: write net/ipv4/conf/all/arp_announce: injected failure\n"
+	if errOut != wantWarn {
+		t.Errorf("stderr = %q, want %q", errOut, wantWarn)
+	}
+	e := r.loadState(t).entry(roleRealServer)
+	if e == nil || len(e.Changes) != 1 || e.Changes[0].Key != sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce) {
+		t.Fatalf("recorded after the failed rollback: %+v", e)
+	}
+	if got := r.k.get(sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce)); got != "2" {
+		t.Errorf("all/arp_announce = %s, want the 2 that could not be undone", got)
+	}
+	r.k.failOn = ""
+	r.mustRun(t, "realserver", "down")
+	if diff := cmp.Diff(before, r.k.files(t)); diff != "" {
+		t.Errorf("/proc/sys after down (-before +after):\n%s", diff)
+	}
+}

@@ -80,6 +80,9 @@ const (
 // change is one thing up did.
 type change struct {
 	Kind string `json:"kind"`
+	// Status is empty for a change made and recorded, else statusPending
+	// or statusUndoing (see journal.go).
+	Status string `json:"status,omitempty"`
 
 	// sysctl: Key held Before and lvsadm wrote After; Effects are the other
 	// keys the kernel changed as a consequence of that write.
@@ -143,6 +146,11 @@ func (s *state) validate() error {
 }
 
 func (c change) validate() error {
+	switch {
+	case c.Status == "", c.Status == statusPending, c.Status == statusUndoing && c.Kind == changeSysctl:
+	default:
+		return fmt.Errorf("%s change with unknown status %q", c.Kind, c.Status)
+	}
 	switch c.Kind {
 	case changeSysctl:
 		if _, err := sysctl.ParseKey(string(c.Key)); err != nil || strings.Contains(c.Before+c.After, "\n") {
