@@ -286,7 +286,7 @@ func (r *runner) vipList(iface string) error {
 	defer n.Close()
 	owners := map[string]string{} // "prefix dev" → role
 	if st, err := r.store(); err == nil {
-		if s, err := st.load(); err == nil {
+		if s, err := st.load(false); err == nil {
 			for _, e := range s.Entries {
 				for _, c := range e.Changes {
 					if c.Kind == changeAddress {
@@ -615,7 +615,7 @@ func (r *runner) statusCommand(role string, f roleFlags, flagsGiven bool) error 
 	var recorded *entry
 	if st, err := r.store(); err != nil {
 		return err
-	} else if s, err := st.load(); err != nil {
+	} else if s, err := st.load(false); err != nil {
 		r.warnf("%v", err)
 	} else {
 		recorded = s.entry(role)

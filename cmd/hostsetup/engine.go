@@ -21,6 +21,7 @@ type env struct {
 	stateDir    string
 	netns       func() (netnsID, error)
 	now         func() time.Time
+	euid        func() int
 	lockTimeout time.Duration
 	// root is prefixed to /etc and /run/systemd for --persist.
 	root string
@@ -40,6 +41,7 @@ func defaultEnv() env {
 		stateDir:    DefaultStateDir,
 		netns:       currentNetNS,
 		now:         time.Now,
+		euid:        os.Geteuid,
 		lockTimeout: 10 * time.Second,
 		root:        "/",
 		signals:     notifySignals,
@@ -97,7 +99,8 @@ func (r *runner) store() (store, error) {
 	if err != nil {
 		return store{}, err
 	}
-	return store{dir: r.env.stateDir, ns: id, lockTimeout: r.env.lockTimeout}, nil
+	return store{dir: r.env.stateDir, ns: id, lockTimeout: r.env.lockTimeout,
+		owner: r.env.euid(), now: r.env.now, warn: r.warnf}, nil
 }
 
 // begin locks the namespace's state (unless dryRun, which changes nothing
@@ -113,7 +116,7 @@ func (r *runner) begin(dryRun bool) (store, *state, func(), error) {
 			return store{}, nil, nil, err
 		}
 	}
-	s, err := st.load()
+	s, err := st.load(!dryRun)
 	if err != nil {
 		release()
 		return store{}, nil, nil, err

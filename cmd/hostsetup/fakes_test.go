@@ -348,6 +348,7 @@ func newRig(t *testing.T, ifaces []string, overrides map[sysctl.Key]string) *rig
 		stateDir:    stateDir,
 		netns:       func() (netnsID, error) { return r.ns, nil },
 		now:         func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
+		euid:        os.Geteuid,
 		lockTimeout: 50 * time.Millisecond,
 		root:        t.TempDir(),
 	}

@@ -240,8 +240,8 @@ func TestCorruptStateChangesNothing(t *testing.T) {
 		{"truncated", `{"version": 1, "netns": {"inode": 40265`, "unexpected EOF"},
 		{"not json", "garbage\n", "invalid character"},
 		{"unknown version", `{"version": 9, "netns": {"inode": 4026532000}, "entries": []}`, "version 9"},
-		{"bad key", `{"version": 1, "netns": {"inode": 4026532000}, "entries": [{"role": "arp", "settings": {}, "since": "2026-01-01T00:00:00Z", "changes": [{"kind": "sysctl", "key": "net/../../etc/passwd", "before": "0", "after": "1"}]}]}`, "bad sysctl change"},
-		{"other namespace", `{"version": 1, "netns": {"inode": 4026532000, "cookie": 99}, "entries": []}`, "another network namespace"},
+		{"bad key", `{"version": 1, "netns": {"inode": 4026532000}, "entries": [{"role": "arp", "settings": {}, "since": "2026-01-01T00:00:00Z", "changes": [{"kind": "sysctl", "key": "net/../../etc/passwd", "before": "0", "after": "1"}]}]}`, "is not a key lvsadm's host setup writes"},
+		{"named for another namespace", `{"version": 1, "netns": {"inode": 4026532001}, "entries": []}`, "records network namespace inode 4026532001, but is named for 4026532000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +281,7 @@ func TestCorruptStateChangesNothing(t *testing.T) {
 
 func TestLockHeldByAnotherLvsadm(t *testing.T) {
 	r := newRig(t, []string{"eth0"}, nil)
-	st := store{dir: r.env.stateDir, ns: r.ns, lockTimeout: time.Second}
+	st := store{dir: r.env.stateDir, ns: r.ns, lockTimeout: time.Second, owner: os.Geteuid()}
 	release, err := st.lock()
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestLockHeldByAnotherLvsadm(t *testing.T) {
 
 func TestStateSaveIsAtomic(t *testing.T) {
 	dir := t.TempDir()
-	st := store{dir: dir, ns: netnsID{Inode: 1, Cookie: 2}, lockTimeout: time.Second}
+	st := store{dir: dir, ns: netnsID{Inode: 1, Cookie: 2}, lockTimeout: time.Second, owner: os.Geteuid()}
 	first := &state{Entries: []*entry{{Role: roleForward, Changes: []change{{Kind: changeSysctl, Key: sysctl.IPForward, Before: "0", After: "1"}}}}}
 	if err := st.save(first); err != nil {
 		t.Fatal(err)
@@ -335,7 +335,7 @@ func TestStateSaveIsAtomic(t *testing.T) {
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode %v, want 0600", info.Mode().Perm())
 	}
-	loaded, err := st.load()
+	loaded, err := st.load(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,21 +351,21 @@ func TestStateSaveIsAtomic(t *testing.T) {
 	}
 }
 
-func TestSameNamespace(t *testing.T) {
+func TestStaleReason(t *testing.T) {
 	rec := netnsID{Inode: 5, Cookie: 9, BootID: "a"}
 	tests := []struct {
-		now  netnsID
-		same bool
+		now   netnsID
+		stale bool
 	}{
-		{netnsID{Inode: 5, Cookie: 9, BootID: "a"}, true},
-		{netnsID{Inode: 5, Cookie: 0, BootID: "a"}, true}, // kernel without cookies
-		{netnsID{Inode: 6, Cookie: 9, BootID: "a"}, false},
-		{netnsID{Inode: 5, Cookie: 10, BootID: "a"}, false}, // inode reused by a new namespace
-		{netnsID{Inode: 5, Cookie: 9, BootID: "b"}, false},  // another boot
+		{netnsID{Inode: 5, Cookie: 9, BootID: "a"}, false},
+		{netnsID{Inode: 5, Cookie: 0, BootID: "a"}, false}, // kernel without cookies: cannot tell
+		{netnsID{Inode: 5, Cookie: 9, BootID: ""}, false},
+		{netnsID{Inode: 5, Cookie: 10, BootID: "a"}, true}, // inode reused by a new namespace
+		{netnsID{Inode: 5, Cookie: 9, BootID: "b"}, true},  // another boot
 	}
 	for _, tt := range tests {
-		if got := rec.sameNamespace(tt.now); got != tt.same {
-			t.Errorf("sameNamespace(%+v) = %v, want %v", tt.now, got, tt.same)
+		if got := rec.staleReason(tt.now); (got != "") != tt.stale {
+			t.Errorf("staleReason(%+v) = %q, want stale %v", tt.now, got, tt.stale)
 		}
 	}
 }
@@ -600,7 +600,7 @@ func TestRealServerTUN(t *testing.T) {
 
 func (r *rig) loadState(t *testing.T) *state {
 	t.Helper()
-	s, err := store{dir: r.env.stateDir, ns: r.ns}.load()
+	s, err := store{dir: r.env.stateDir, ns: r.ns, owner: os.Geteuid()}.load(false)
 	if err != nil {
 		t.Fatal(err)
 	}
