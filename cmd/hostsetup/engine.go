@@ -140,8 +140,8 @@ func (r *runner) up(role string, s settings, o upOptions) error {
 	defer release()
 	e := state.entry(role)
 	if e != nil && !sameSettings(e.Settings, s) {
-		return usagef("%s is already up here with other settings (%s); run 'lvsadm %s down' first",
-			role, describe(role, e.Settings), role)
+		return usagef("already up here with other settings (%s); run 'lvsadm %s down' first",
+			describe(role, e.Settings), role)
 	}
 	h, n, err := r.openHost()
 	if err != nil {

@@ -160,6 +160,7 @@ func TestUnsafeStateFilesAreRefused(t *testing.T) {
 			want := tt.setup(t, r)
 			before := r.host(t)
 			_, _, err := r.run("realserver", "up", "--mode", "dr", "--vip", "192.0.2.10", "--iface", "eth0")
+			want = "realserver up: " + want
 			if exitCode(err) != ExitFailure || err.Error() != want {
 				t.Fatalf("up: err = %v (exit %d)\nwant %s (exit 1)", err, exitCode(err), want)
 			}

@@ -354,7 +354,7 @@ func (r *runner) status(role string, s settings, recorded *entry) error {
 		r.printf("problem: %s\n", p)
 	}
 	if len(problems) > 0 {
-		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%s: %d problem(s) for %s", role, len(problems), describe(role, s))}
+		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%d problem(s) for %s", len(problems), describe(role, s))}
 	}
 	return nil
 }
