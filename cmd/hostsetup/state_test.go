@@ -267,3 +267,21 @@ func TestStateFileWithoutCookiesIsUsedWithAWarning(t *testing.T) {
 		t.Errorf("all/arp_ignore = %s after down, want 0: the file was not used", got)
 	}
 }
+
+// A save killed before its rename leaves its temporary file; the next
+// lvsadm that takes the namespace's lock removes it.
+func TestLeftoverTempFileIsRemoved(t *testing.T) {
+	r := newRig(t, []string{"eth0"}, nil)
+	mustDo(t, os.MkdirAll(r.env.stateDir, 0o755))
+	leftover := filepath.Join(r.env.stateDir, ".netns-4026532000.json.tmp-1234")
+	other := filepath.Join(r.env.stateDir, ".netns-4026532999.json.tmp-1234") // another namespace's
+	mustDo(t, os.WriteFile(leftover, []byte("{"), 0o600))
+	mustDo(t, os.WriteFile(other, []byte("{"), 0o600))
+	r.mustRun(t, "forward", "up")
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover temporary file still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another namespace's temporary file was removed: %v", err)
+	}
+}

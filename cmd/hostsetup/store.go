@@ -143,6 +143,7 @@ func (s store) lock() (release func(), err error) {
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
+			s.removeLeftovers()
 			return func() { f.Close() }, nil // closing drops the flock
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
@@ -154,6 +155,15 @@ func (s store) lock() (release func(), err error) {
 			return nil, fmt.Errorf("%w (lock %s held for more than %s)", errLocked, s.lockPath(), s.lockTimeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// removeLeftovers removes the temporary files of saves that were killed
+// before their rename: only the lock holder saves, so none is in use.
+func (s store) removeLeftovers() {
+	leftovers, _ := filepath.Glob(filepath.Join(s.dir, "."+filepath.Base(s.path())+".tmp-*"))
+	for _, p := range leftovers {
+		os.Remove(p)
 	}
 }
 
