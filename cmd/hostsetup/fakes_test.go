@@ -37,7 +37,8 @@ func (e *events) add(format string, args ...any) { e.log = append(e.log, fmt.Spr
 //     interface whose KNOB was never written explicitly;
 //   - any per-interface write marks the knob explicit on that interface;
 //   - lo is up, and bringing lo up marks all its knobs explicit
-//     (inetdev_event → ipv4_devconf_setall), so it never follows default.
+//     (inetdev_event → ipv4_devconf_setall), so it never follows default;
+//   - so does adding an IPv4 address to an interface.
 type kernel struct {
 	sysctl.FS
 	root     string
@@ -258,6 +259,12 @@ func (n *fakeNet) AddAddress(a Address, l Link) error {
 	}
 	n.ev.add("addr add %s", a)
 	n.addrs = append(n.addrs, a)
+	if a.Prefix.Addr().Is4() {
+		// ipv4_devconf_setall: the interface stops following conf/default.
+		for _, knob := range ipv4Knobs {
+			n.k.explicit[sysctl.ConfKey(a.Link, knob)] = true
+		}
+	}
 	return nil
 }
 

@@ -641,3 +641,25 @@ func TestUpFailureWithFailedRollback(t *testing.T) {
 		t.Errorf("/proc/sys after down (-before +after):\n%s", diff)
 	}
 }
+
+// The director's VIP is the first IPv4 address on eth0, which makes the
+// kernel stop copying conf/default to eth0: restoring conf/default no longer
+// restores eth0, and down says why it writes eth0 itself.
+func TestDirectorVIPStopsDefaultPropagation(t *testing.T) {
+	r := newRig(t, []string{"eth0"}, nil)
+	before := r.k.files(t)
+	r.mustRun(t, "director", "up", "--mode", "dr", "--vip", "192.0.2.10", "--iface", "eth0")
+	out := r.mustRun(t, "director", "down")
+	want := `ip address del 192.0.2.10/32 dev eth0
+write /proc/sys/net/ipv4/conf/default/send_redirects: 0 -> 1
+  write /proc/sys/net/ipv4/conf/eth0/send_redirects: 0 -> 1 (changed when lvsadm wrote net/ipv4/conf/default/send_redirects, and not changed back by restoring it)
+write /proc/sys/net/ipv4/conf/all/send_redirects: 0 -> 1
+director: down
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("down (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, r.k.files(t)); diff != "" {
+		t.Errorf("/proc/sys after down (-before +after):\n%s", diff)
+	}
+}

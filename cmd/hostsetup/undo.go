@@ -351,7 +351,11 @@ func (r *runner) restoreSideEffects(c *change, sys procSys, candidates []sysctl.
 		if err := sys.Write(k, target); err != nil {
 			return err
 		}
-		r.printf("  write %s: %s -> %s (the kernel changed it while restoring %s)\n", r.path(k), now, target, c.Key)
+		why := "the kernel changed it while restoring " + string(c.Key)
+		if seen && now == before {
+			why = "changed when lvsadm wrote " + string(c.Key) + ", and not changed back by restoring it"
+		}
+		r.printf("  write %s: %s -> %s (%s)\n", r.path(k), now, target, why)
 	}
 	return nil
 }
