@@ -130,7 +130,7 @@ if ((${#torun[@]})); then
 	[[ -n ${VMTEST_ARGS:-} ]] && testargs+=" ${VMTEST_ARGS}"
 	# shellcheck disable=SC2016 # $vars below are for the VM's shell
 	{
-		echo 'export PATH=/usr/local/sbin:/usr/local/bin:$PATH TMPDIR=/tmp'
+		echo 'export PATH=/usr/local/sbin:/usr/local/bin:$PATH TMPDIR=/tmp LVSADM_VMTEST=1'
 		echo '[ -x /usr/local/sbin/lvsadm ] && export LVSADM_BIN=/usr/local/sbin/lvsadm'
 		echo 'failed=0'
 		# Each binary may run until a minute before the VM's hard timeout,
