@@ -21,7 +21,6 @@ type crashScenario struct {
 	overrides     map[sysctl.Key]string
 	tunnelCreates bool
 	up            []string
-	down          []string
 }
 
 func crashScenarios() []crashScenario {

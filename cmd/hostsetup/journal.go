@@ -198,20 +198,15 @@ func (r *runner) watchSignals() *signals {
 
 // received returns the signal that arrived, if any.
 func (s *signals) received() os.Signal {
-	if s == nil || s.got != nil || s.ch == nil {
-		return s.gotOrNil()
-	}
-	select {
-	case v := <-s.ch:
-		s.got = v
-	default:
-	}
-	return s.got
-}
-
-func (s *signals) gotOrNil() os.Signal {
 	if s == nil {
 		return nil
+	}
+	if s.got == nil && s.ch != nil {
+		select {
+		case v := <-s.ch:
+			s.got = v
+		default:
+		}
 	}
 	return s.got
 }
