@@ -56,7 +56,10 @@
 //     "explicitly written" mark is never cleared, so no write can return an
 //     interface to following conf/default again. Bringing the loopback
 //     interface up marks all of its knobs explicit (inetdev_event calls
-//     ipv4_devconf_setall), so an up lo never follows conf/default.
+//     ipv4_devconf_setall), so an up lo never follows conf/default. Adding
+//     an IPv4 address to an interface does the same (ipv4_devconf_setall
+//     again), and the mark stays when the address is removed: only an
+//     interface that never had an IPv4 address added follows conf/default.
 //   - net/ipv6/conf/all/forwarding sets conf/default/forwarding and every
 //     interface's forwarding to the new value.
 //

@@ -513,3 +513,49 @@ func TestPredict(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckHostSetupKey(t *testing.T) {
+	allowed := []sysctl.Key{
+		sysctl.IPForward,
+		sysctl.IPv6Forward,
+		"net/ipv4/conf/all/forwarding",
+		"net/ipv4/conf/all/accept_redirects",
+		"net/ipv4/conf/default/forwarding",
+		"net/ipv4/conf/eth0.100/forwarding",
+		"net/ipv4/conf/all/arp_ignore",
+		"net/ipv4/conf/eth0/arp_announce",
+		"net/ipv4/conf/tunl0/rp_filter",
+		"net/ipv4/conf/default/send_redirects",
+		"net/ipv4/conf/eth1/send_redirects",
+		"net/ipv6/conf/default/forwarding",
+		"net/ipv6/conf/eth0/forwarding",
+	}
+	for _, k := range allowed {
+		if err := sysctl.CheckHostSetupKey(k); err != nil {
+			t.Errorf("CheckHostSetupKey(%q) = %v, want nil", k, err)
+		}
+	}
+	refused := []sysctl.Key{
+		"kernel/hostname",
+		"kernel/core_pattern",
+		"net/core/somaxconn",
+		"net/ipv4/vs/conntrack",
+		"net/ipv4/conf/eth0/accept_local",
+		"net/ipv4/conf/eth0/accept_redirects", // only all's is a side effect
+		"net/ipv4/conf/default/arp_ignore",    // up writes all and interfaces
+		"net/ipv6/conf/eth0/disable_ipv6",
+		"net/ipv4/conf/../../../kernel/hostname",
+		"net/ipv4/conf/eth0/../../../../kernel/core_pattern",
+		"net/ipv4/conf/averyveryverylongname/arp_ignore",
+		"net/ipv4/conf/eth0:1/arp_ignore",
+		"net/ipv4/conf/eth0/arp_ignore/x",
+		"net/ipv4/ip_forward/x",
+		"/proc/sys/net/ipv4/ip_forward",
+		"",
+	}
+	for _, k := range refused {
+		if err := sysctl.CheckHostSetupKey(k); err == nil {
+			t.Errorf("CheckHostSetupKey(%q) = nil, want a refusal", k)
+		}
+	}
+}

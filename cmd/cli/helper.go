@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,6 +11,7 @@ import (
 
 // runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
 func runHelper(e *env, args []string) int {
+	stderr := stderrAfterStdout{e}
 	root := &cobra.Command{
 		Use:           "lvsadm",
 		Short:         "Linux Virtual Server administration",
@@ -21,7 +23,7 @@ func runHelper(e *env, args []string) int {
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
+	root.SetErr(stderr)
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print lvsadm's version",
@@ -31,9 +33,10 @@ func runHelper(e *env, args []string) int {
 			return err
 		},
 	})
-	root.AddCommand(helperCommands(e)...)
+	root.AddCommand(hostsetupCommands(e.stdout, stderr)...)
 	if err := root.Execute(); err != nil {
-		e.errorln("lvsadm: " + err.Error())
+		// cobra's suggestions end in a newline of their own.
+		e.errorln("lvsadm: " + strings.TrimRight(err.Error(), "\n"))
 		return exitStatus(err)
 	}
 	return 0
@@ -49,7 +52,15 @@ func exitStatus(err error) int {
 	return hostsetup.ExitUsage
 }
 
-// helperCommands are the host-setup subcommands.
-func helperCommands(e *env) []*cobra.Command {
-	return hostsetup.Commands(e.stdout, e.stderr)
+// hostsetupCommands builds the host-setup subcommands; tests replace it.
+var hostsetupCommands = hostsetup.Commands
+
+// stderrAfterStdout is the helpers' stderr: it flushes the buffered stdout
+// before each write, so that warnings and tables reach a shared terminal in
+// the order they were produced.
+type stderrAfterStdout struct{ e *env }
+
+func (w stderrAfterStdout) Write(p []byte) (int, error) {
+	w.e.stdout.Flush() // a failing stdout must not silence the warning
+	return w.e.stderr.Write(p)
 }

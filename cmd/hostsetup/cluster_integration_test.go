@@ -1,4 +1,4 @@
-//go:build integration
+//go:build integration && linux
 
 // Cluster tests: whole LVS-DR, LVS-NAT and LVS-TUN clusters built from
 // network namespaces with lvsadm alone: the host setup by its director and
@@ -51,10 +51,10 @@ func runIn(t *testing.T, ns string, args ...string) string {
 func needIPVS(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root")
+		skipOrFail(t, "needs root")
 	}
 	if out, err := exec.Command("modprobe", "-a", "ip_vs", "ip_vs_wrr").CombinedOutput(); err != nil {
-		t.Skipf("IPVS not available: %v %s", err, out)
+		skipOrFail(t, "IPVS not available: %v %s", err, out)
 	}
 }
 
@@ -226,7 +226,7 @@ func TestIntegrationClusterNAT(t *testing.T) {
 func TestIntegrationClusterTUN(t *testing.T) {
 	needIPVS(t)
 	if out, err := exec.Command("modprobe", "ipip").CombinedOutput(); err != nil {
-		t.Skipf("ipip not available: %v %s", err, out)
+		skipOrFail(t, "ipip not available: %v %s", err, out)
 	}
 	const vip = "198.51.100.10"
 	c := newCluster(t, true)

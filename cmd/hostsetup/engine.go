@@ -1,7 +1,6 @@
 package hostsetup
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -22,9 +21,16 @@ type env struct {
 	stateDir    string
 	netns       func() (netnsID, error)
 	now         func() time.Time
+	euid        func() int
 	lockTimeout time.Duration
 	// root is prefixed to /etc and /run/systemd for --persist.
 	root string
+	// step, if set, is called at every point between recording an
+	// intent, acting on it and recording the outcome (fault injection).
+	step func(point string)
+	// signals subscribes to SIGINT and SIGTERM for the time of an up or
+	// down; the function returned unsubscribes.
+	signals func() (<-chan os.Signal, func())
 }
 
 func defaultEnv() env {
@@ -35,8 +41,10 @@ func defaultEnv() env {
 		stateDir:    DefaultStateDir,
 		netns:       currentNetNS,
 		now:         time.Now,
+		euid:        os.Geteuid,
 		lockTimeout: 10 * time.Second,
 		root:        "/",
+		signals:     notifySignals,
 	}
 }
 
@@ -45,6 +53,12 @@ type runner struct {
 	env  env
 	out  io.Writer // what is done, tables
 	errw io.Writer // warnings
+}
+
+func (r *runner) step(point string) {
+	if r.env.step != nil {
+		r.env.step(point)
+	}
 }
 
 func (r *runner) printf(format string, args ...any) {
@@ -85,7 +99,8 @@ func (r *runner) store() (store, error) {
 	if err != nil {
 		return store{}, err
 	}
-	return store{dir: r.env.stateDir, ns: id, lockTimeout: r.env.lockTimeout}, nil
+	return store{dir: r.env.stateDir, ns: id, lockTimeout: r.env.lockTimeout,
+		owner: r.env.euid(), now: r.env.now, warn: r.warnf}, nil
 }
 
 // begin locks the namespace's state (unless dryRun, which changes nothing
@@ -101,7 +116,7 @@ func (r *runner) begin(dryRun bool) (store, *state, func(), error) {
 			return store{}, nil, nil, err
 		}
 	}
-	s, err := st.load()
+	s, err := st.load(!dryRun)
 	if err != nil {
 		release()
 		return store{}, nil, nil, err
@@ -114,7 +129,9 @@ type upOptions struct {
 	persist bool
 }
 
-// up applies role with s, recording each change before the next one is made.
+// up applies role with s. Each change is recorded as intended before it is
+// made and as made right after, so that down can undo whatever a kill
+// leaves; SIGINT and SIGTERM stop it after the step under way.
 func (r *runner) up(role string, s settings, o upOptions) error {
 	st, state, release, err := r.begin(o.dryRun)
 	if err != nil {
@@ -123,8 +140,8 @@ func (r *runner) up(role string, s settings, o upOptions) error {
 	defer release()
 	e := state.entry(role)
 	if e != nil && !sameSettings(e.Settings, s) {
-		return usagef("%s is already up here with other settings (%s); run 'lvsadm %s down' first",
-			role, describe(role, e.Settings), role)
+		return usagef("already up here with other settings (%s); run 'lvsadm %s down' first",
+			describe(role, e.Settings), role)
 	}
 	h, n, err := r.openHost()
 	if err != nil {
@@ -146,41 +163,43 @@ func (r *runner) up(role string, s settings, o upOptions) error {
 		return nil
 	}
 
+	sig := r.watchSignals()
+	defer sig.stop()
+	j := &journal{st: st, state: state}
 	fresh := e == nil
 	if fresh {
 		e = &entry{Role: role, Settings: s, Since: r.env.now().UTC()}
 		state.Entries = append(state.Entries, e)
+	} else {
+		settle(e, h) // an earlier up or down was stopped part way
 	}
 	e.Wants = wantsOf(acts)
-	before := len(e.Changes)
+	from := len(e.Changes)
 	changed := 0
 	for _, a := range acts {
-		c, err := r.apply(a, h, n)
+		if sig.received() != nil {
+			break
+		}
+		made, err := r.apply(j, e, a, h, n)
 		if err != nil {
-			if c != nil { // made, but a later step of the same action failed
-				e.record(*c)
-			}
-			r.rollback(e, before, h, n)
-			if fresh && len(e.Changes) == 0 {
-				state.remove(role)
-			}
-			if serr := st.save(state); serr != nil {
-				r.warnf("could not save state: %v", serr)
-			}
-			return fmt.Errorf("%s up failed, changes undone: %w", role, err)
+			return r.failUp(j, e, fresh, from, err, h, n)
 		}
-		if c == nil {
-			continue
-		}
-		changed++
-		e.record(*c)
-		// Saved after every change: if lvsadm dies here, down still knows.
-		if err := st.save(state); err != nil {
-			return fmt.Errorf("save state (the last change stays): %w", err)
+		if made {
+			changed++
 		}
 	}
-	if err := st.save(state); err != nil {
-		return fmt.Errorf("save state: %w", err)
+	if fresh && len(e.Changes) == 0 && sig.received() != nil {
+		state.remove(role)
+	}
+	if err := j.save(); err != nil {
+		return err
+	}
+	if s := sig.received(); s != nil {
+		if len(e.Changes) == 0 {
+			return &ExitError{Code: signalStatus(s), Err: fmt.Errorf("%s up: stopped by %s before changing anything", role, signalName(s))}
+		}
+		return &ExitError{Code: signalStatus(s), Err: fmt.Errorf("%s up: stopped by %s; the %d change(s) made so far are recorded in %s: "+
+			"'lvsadm %s down' undoes them, 'lvsadm %s up' completes the setup", role, signalName(s), len(e.Changes), st.path(), role, role)}
 	}
 	if changed == 0 {
 		r.printf("%s: up; nothing needed changing\n", role)
@@ -234,113 +253,126 @@ func describe(role string, s settings) string {
 	return strings.Join(parts, " ")
 }
 
-// record adds c to the entry. A key or address already recorded (up again
-// after someone changed it) keeps its first Before: that is what down must
-// return to.
-func (e *entry) record(c change) {
-	for i := range e.Changes {
-		old := &e.Changes[i]
-		if old.Kind != c.Kind || old.Key != c.Key || old.Address != c.Address || old.Link != c.Link {
-			continue
-		}
-		old.After = c.After
-		for _, ef := range c.Effects {
-			if !slices.ContainsFunc(old.Effects, func(o effect) bool { return o.Key == ef.Key }) {
-				old.Effects = append(old.Effects, ef)
-			}
-		}
-		return
-	}
-	e.Changes = append(e.Changes, c)
-}
-
-// apply carries out one action and returns the change made, or nil if
-// nothing needed changing.
-func (r *runner) apply(a action, h *host, n network) (*change, error) {
+// apply carries out one action, recorded in e through j, and reports
+// whether it changed anything.
+func (r *runner) apply(j *journal, e *entry, a action, h *host, n network) (bool, error) {
 	switch a.kind {
 	case actSysctl:
-		cur, err := h.sys.Read(a.key)
-		if err != nil {
-			return nil, err
-		}
-		if slices.Contains(a.accept, cur) {
-			r.printf("keep %s = %s\n", r.path(a.key), cur)
-			return nil, nil
-		}
-		c, err := r.write(h.sys, a.key, cur, a.target)
-		return c, err
+		return r.applySysctl(j, e, a, h)
 	case actTunnel:
 		if _, ok := h.link(a.link); ok {
 			r.printf("keep link %s\n", a.link)
-			return nil, nil
+			return false, nil
+		}
+		i, err := r.intend(j, e, change{Kind: changeLinkCreate, Link: a.link})
+		if err != nil {
+			return false, err
 		}
 		created, err := n.AddIPIPTunnel(a.link)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
+		r.step("made: link " + a.link + " created")
 		if err := h.refresh(n); err != nil {
-			return nil, err
+			return false, err
 		}
 		if _, ok := h.link(a.link); !ok {
-			return nil, fmt.Errorf("link %s did not appear after loading ipip", a.link)
+			return false, fmt.Errorf("link %s did not appear after loading ipip", a.link)
 		}
 		if !created {
 			r.printf("ip link add %s type ipip: the ipip module is now loaded and created %s\n", a.link, a.link)
-			return nil, nil
+			if j == nil {
+				return false, nil
+			}
+			e.Changes = slices.Delete(e.Changes, i, i+1)
+			return false, j.save()
 		}
 		r.printf("ip link add %s type ipip\n", a.link)
-		return &change{Kind: changeLinkCreate, Link: a.link}, nil
+		return true, r.done(j, e, i)
 	case actLinkUp:
 		l, ok := h.link(a.link)
 		if !ok {
-			return nil, fmt.Errorf("interface %s does not exist", a.link)
+			return false, fmt.Errorf("interface %s does not exist", a.link)
 		}
 		if l.Up {
 			r.printf("keep link %s up\n", a.link)
-			return nil, nil
+			return false, nil
+		}
+		i, err := r.intend(j, e, change{Kind: changeLinkUp, Link: a.link})
+		if err != nil {
+			return false, err
 		}
 		if err := n.SetLinkUp(l, true); err != nil {
-			return nil, err
+			return false, err
 		}
+		r.step("made: link " + a.link + " up")
 		r.printf("ip link set %s up\n", a.link)
-		return &change{Kind: changeLinkUp, Link: a.link}, h.refresh(n)
+		if err := r.done(j, e, i); err != nil {
+			return true, err
+		}
+		return true, h.refresh(n)
 	case actAddress:
-		return r.addAddress(a.addr, a.announce, h, n)
+		return r.addAddress(j, e, a.addr, a.announce, h, n)
 	}
-	return nil, fmt.Errorf("unknown action %d", a.kind)
+	return false, fmt.Errorf("unknown action %d", a.kind)
 }
 
-// write sets k from cur to value and records every key the kernel changed
-// with it. All candidate keys are recorded, changed or not, so that down can
-// also put back the ones its own restoring write would disturb.
-func (r *runner) write(sys procSys, k sysctl.Key, cur, value string) (*change, error) {
-	candidates, err := sys.MayAffect(k)
+// applySysctl sets the key unless it holds an accepted value. Every key the
+// kernel may change with it is read before (recorded with the intent) and
+// after the write, so that down can also put back the ones its own
+// restoring write would disturb.
+func (r *runner) applySysctl(j *journal, e *entry, a action, h *host) (bool, error) {
+	sys := h.sys
+	cur, err := sys.Read(a.key)
 	if err != nil {
-		return nil, err
+		return false, err
+	}
+	if slices.Contains(a.accept, cur) {
+		r.printf("keep %s = %s\n", r.path(a.key), cur)
+		return false, nil
+	}
+	candidates, err := sys.MayAffect(a.key)
+	if err != nil {
+		return false, err
 	}
 	pre := snapshot(sys, candidates)
-	if err := sys.Write(k, value); err != nil {
-		return nil, err
+	c := change{Kind: changeSysctl, Key: a.key, Before: cur, After: a.target}
+	for _, k := range candidates {
+		if v, ok := pre[k]; ok {
+			c.Effects = append(c.Effects, effect{Key: k, Before: v})
+		}
 	}
-	after, err := sys.Read(k)
+	i, err := r.intend(j, e, c)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	r.printf("write %s: %s -> %s\n", r.path(k), cur, after)
-	c := &change{Kind: changeSysctl, Key: k, Before: cur, After: after}
+	if err := sys.Write(a.key, a.target); err != nil {
+		return false, err
+	}
+	r.step("made: sysctl " + string(a.key))
+	after, err := sys.Read(a.key)
+	if err != nil {
+		return false, err
+	}
+	r.printf("write %s: %s -> %s\n", r.path(a.key), cur, after)
 	post := snapshot(sys, candidates)
-	for _, ck := range candidates {
-		b, ok1 := pre[ck]
-		a, ok2 := post[ck]
-		if !ok1 || !ok2 {
+	if j == nil {
+		return true, nil
+	}
+	rec := &e.Changes[i]
+	rec.After = after
+	for x := range rec.Effects {
+		ef := &rec.Effects[x]
+		v, ok := post[ef.Key]
+		if !ok {
 			continue
 		}
-		if a != b {
-			r.printf("  kernel side effect: %s: %s -> %s\n", r.path(ck), b, a)
+		if p, ok := pre[ef.Key]; ok && p != v {
+			r.printf("  kernel side effect: %s: %s -> %s\n", r.path(ef.Key), p, v)
 		}
-		c.Effects = append(c.Effects, effect{Key: ck, Before: b, After: a})
+		ef.After = v
 	}
-	return c, nil
+	return true, r.done(j, e, i)
 }
 
 // snapshot reads keys, skipping those that do not exist (an interface that
@@ -355,29 +387,40 @@ func snapshot(sys procSys, keys []sysctl.Key) map[sysctl.Key]string {
 	return m
 }
 
-func (r *runner) addAddress(a Address, announce bool, h *host, n network) (*change, error) {
+// addAddress adds a (recorded in e through j, if given) and then announces
+// it: the address is recorded before the announcement, which can take a
+// while.
+func (r *runner) addAddress(j *journal, e *entry, a Address, announce bool, h *host, n network) (bool, error) {
 	for _, have := range h.addressesOf(a.Prefix.Addr()) {
 		if have.Link == a.Link && have.Prefix.Bits() == a.Prefix.Bits() && have.Label == a.Label {
 			r.printf("keep address %s\n", a)
-			return nil, nil
+			return false, nil
 		}
 	}
 	if err := checkAddress(a, h, false); err != nil {
-		return nil, err
+		return false, err
 	}
 	l, _ := h.link(a.Link)
-	if err := n.AddAddress(a, l); err != nil {
-		return nil, err
+	i, err := r.intend(j, e, change{Kind: changeAddress, Address: a.Prefix.String(), Link: a.Link, Label: a.Label})
+	if err != nil {
+		return false, err
 	}
+	if err := n.AddAddress(a, l); err != nil {
+		return false, err
+	}
+	r.step("made: address " + a.String())
 	r.printf("ip address add %s\n", a)
-	c := &change{Kind: changeAddress, Address: a.Prefix.String(), Link: a.Link, Label: a.Label}
+	if err := r.done(j, e, i); err != nil {
+		return true, err
+	}
 	if err := h.refresh(n); err != nil {
-		return c, err
+		return true, err
 	}
 	if announce {
 		r.announce(l, a.Prefix.Addr(), h)
+		r.step("announced: " + a.String())
 	}
-	return c, nil
+	return true, nil
 }
 
 // announce tells the segment that ip moved here. The kernel does not do it
@@ -479,235 +522,4 @@ func (r *runner) predictedValue(k sysctl.Key, h *host, created map[string]bool) 
 	}
 	v, err := h.sys.Read(k)
 	return v, "", err
-}
-
-// rollback undoes the changes an up made from index from on.
-func (r *runner) rollback(e *entry, from int, h *host, n network) {
-	made := e.Changes[from:]
-	for i := len(made) - 1; i >= 0; i-- {
-		if err := r.undo(made[i], nil, h, n, false); err != nil {
-			r.warnf("while undoing: %v", err)
-		}
-	}
-	e.Changes = e.Changes[:from]
-}
-
-type downOptions struct {
-	dryRun  bool
-	persist bool
-}
-
-// down undoes what up recorded for role, newest change first, and forgets
-// the role.
-func (r *runner) down(role string, o downOptions) error {
-	st, state, release, err := r.begin(o.dryRun)
-	if err != nil {
-		return err
-	}
-	defer release()
-	e := state.entry(role)
-	if e == nil {
-		r.printf("%s: nothing to undo: no 'lvsadm %s up' is recorded in this network namespace (%s)\n",
-			role, role, st.path())
-		if o.persist {
-			return r.unpersist(role, o.dryRun)
-		}
-		return r.notePersisted(role)
-	}
-	if o.dryRun {
-		r.printf("# dry run: nothing is changed\n")
-	}
-	h, n, err := r.openHost()
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	var others []*entry
-	for _, o := range state.Entries {
-		if o != e {
-			others = append(others, o)
-		}
-	}
-	var failed []change // kept, so that down can be run again
-	var firstErr error
-	for i := len(e.Changes) - 1; i >= 0; i-- {
-		if err := r.undo(e.Changes[i], others, h, n, o.dryRun); err != nil {
-			r.warnf("%v", err)
-			failed = append([]change{e.Changes[i]}, failed...)
-			if firstErr == nil {
-				firstErr = err
-			}
-		}
-	}
-	if o.dryRun {
-		return nil
-	}
-	if len(failed) > 0 {
-		e.Changes = failed
-	} else {
-		state.remove(role)
-	}
-	if err := st.save(state); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if firstErr != nil {
-		return fmt.Errorf("%s down: %d change(s) could not be undone and stay recorded; "+
-			"fix the cause and run 'lvsadm %s down' again: %w", role, len(failed), role, firstErr)
-	}
-	r.printf("%s: down\n", role)
-	if o.persist {
-		return r.unpersist(role, false)
-	}
-	return r.notePersisted(role)
-}
-
-// undo reverses one change, but only where the system still shows what
-// lvsadm did; anything changed since by someone else is left as it is.
-func (r *runner) undo(c change, others []*entry, h *host, n network, dryRun bool) error {
-	switch c.Kind {
-	case changeSysctl:
-		return r.undoSysctl(c, others, h, dryRun)
-	case changeAddress:
-		p, err := netip.ParsePrefix(c.Address)
-		if err != nil {
-			return err
-		}
-		a := Address{Prefix: p, Link: c.Link, Label: c.Label}
-		for _, have := range h.addressesOf(p.Addr()) {
-			if have.Link != c.Link {
-				continue
-			}
-			if have.Prefix.Bits() != p.Bits() || have.Label != c.Label {
-				r.warnf("%s is now %s, not the %s lvsadm added; left as it is", p.Addr(), have, a)
-				return nil
-			}
-			r.printf("ip address del %s\n", a)
-			if dryRun {
-				return nil
-			}
-			l, _ := h.link(c.Link)
-			if err := n.DeleteAddress(a, l); err != nil {
-				return err
-			}
-			return h.refresh(n)
-		}
-		r.printf("address %s is already gone\n", a)
-		return nil
-	case changeLinkUp:
-		l, ok := h.link(c.Link)
-		switch {
-		case !ok:
-			r.printf("link %s is gone\n", c.Link)
-			return nil
-		case !l.Up:
-			r.printf("link %s is already down\n", c.Link)
-			return nil
-		}
-		r.printf("ip link set %s down\n", c.Link)
-		if dryRun {
-			return nil
-		}
-		if err := n.SetLinkUp(l, false); err != nil {
-			return err
-		}
-		return h.refresh(n)
-	case changeLinkCreate:
-		l, ok := h.link(c.Link)
-		if !ok {
-			r.printf("link %s is already gone\n", c.Link)
-			return nil
-		}
-		r.printf("ip link del %s\n", c.Link)
-		if dryRun {
-			return nil
-		}
-		if err := n.DeleteLink(l); err != nil {
-			return err
-		}
-		return h.refresh(n)
-	}
-	return fmt.Errorf("unknown change kind %q", c.Kind)
-}
-
-func (r *runner) undoSysctl(c change, others []*entry, h *host, dryRun bool) error {
-	sys := h.sys
-	cur, err := sys.Read(c.Key)
-	if errors.Is(err, os.ErrNotExist) {
-		r.printf("%s is gone (interface removed?); nothing to restore\n", r.path(c.Key))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if cur != c.After {
-		r.warnf("%s is %s, not the %s lvsadm wrote: someone else changed it, so it stays %s",
-			r.path(c.Key), cur, c.After, cur)
-		return nil
-	}
-	if cur == c.Before {
-		return nil
-	}
-	for _, o := range others {
-		if slices.ContainsFunc(o.Wants, func(w want) bool { return w.Key == c.Key && slices.Contains(w.Accept, cur) }) {
-			r.printf("keep %s = %s: %s relies on it ('lvsadm %s down' will restore %s)\n",
-				r.path(c.Key), cur, o.Role, o.Role, c.Before)
-			if !dryRun {
-				o.Changes = append([]change{c}, o.Changes...)
-			}
-			return nil
-		}
-	}
-	if dryRun {
-		r.printf("write %s: %s -> %s\n", r.path(c.Key), cur, c.Before)
-		return nil
-	}
-	candidates, err := sys.MayAffect(c.Key)
-	if err != nil {
-		return err
-	}
-	recorded := map[sysctl.Key]effect{}
-	for _, ef := range c.Effects {
-		recorded[ef.Key] = ef
-		if !slices.Contains(candidates, ef.Key) {
-			candidates = append(candidates, ef.Key)
-		}
-	}
-	pre := snapshot(sys, candidates)
-	if err := sys.Write(c.Key, c.Before); err != nil {
-		return err
-	}
-	r.printf("write %s: %s -> %s\n", r.path(c.Key), cur, c.Before)
-	post := snapshot(sys, candidates)
-	for _, k := range candidates {
-		before, ok1 := pre[k]
-		now, ok2 := post[k]
-		if !ok1 || !ok2 {
-			continue
-		}
-		target := now
-		if ef, ok := recorded[k]; ok {
-			if before == ef.After {
-				target = ef.Before
-			} else {
-				r.warnf("%s is %s, not the %s it had after lvsadm's write: someone else changed it, so it stays %s",
-					r.path(k), before, ef.After, before)
-				target = before
-			}
-		} else if now != before {
-			// A key up never saw (an interface created since): the kernel's
-			// reset is the right value for it.
-			r.printf("  kernel side effect: %s: %s -> %s\n", r.path(k), before, now)
-		}
-		if now == target {
-			if now != before && recorded[k].Key != "" {
-				r.printf("  kernel side effect: %s: %s -> %s\n", r.path(k), before, now)
-			}
-			continue
-		}
-		if err := sys.Write(k, target); err != nil {
-			return err
-		}
-		r.printf("  write %s: %s -> %s (the kernel changed it while restoring %s)\n", r.path(k), now, target, c.Key)
-	}
-	return nil
 }

@@ -37,13 +37,16 @@ func (e *events) add(format string, args ...any) { e.log = append(e.log, fmt.Spr
 //     interface whose KNOB was never written explicitly;
 //   - any per-interface write marks the knob explicit on that interface;
 //   - lo is up, and bringing lo up marks all its knobs explicit
-//     (inetdev_event → ipv4_devconf_setall), so it never follows default.
+//     (inetdev_event → ipv4_devconf_setall), so it never follows default;
+//   - so does adding an IPv4 address to an interface.
 type kernel struct {
 	sysctl.FS
 	root     string
 	explicit map[sysctl.Key]bool
+	dirs     map[string]bool // made by put
 	ev       *events
 	failOn   sysctl.Key // Write of this key fails
+	failWith string     // if set, only a write of this value to failOn fails
 }
 
 var ipv4Knobs = []sysctl.Knob{sysctl.Forwarding, sysctl.AcceptRedirects, sysctl.SendRedirects,
@@ -55,7 +58,7 @@ var ipv4Knobs = []sysctl.Knob{sysctl.Forwarding, sysctl.AcceptRedirects, sysctl.
 func newKernel(t *testing.T, ev *events, ifaces []string, overrides map[sysctl.Key]string) *kernel {
 	t.Helper()
 	root := t.TempDir()
-	k := &kernel{FS: sysctl.New(root), root: root, explicit: map[sysctl.Key]bool{}, ev: ev}
+	k := &kernel{FS: sysctl.New(root), root: root, explicit: map[sysctl.Key]bool{}, dirs: map[string]bool{}, ev: ev}
 	k.put(sysctl.IPForward, "0")
 	k.put("kernel/hostname", "lvs")
 	for _, name := range append([]string{sysctl.All, sysctl.Default}, ifaces...) {
@@ -76,8 +79,11 @@ func newKernel(t *testing.T, ev *events, ifaces []string, overrides map[sysctl.K
 
 func (k *kernel) put(key sysctl.Key, v string) {
 	p := filepath.Join(k.root, filepath.FromSlash(string(key)))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		panic(err)
+	if dir := filepath.Dir(p); !k.dirs[dir] {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			panic(err)
+		}
+		k.dirs[dir] = true
 	}
 	if err := os.WriteFile(p, []byte(v+"\n"), 0o644); err != nil {
 		panic(err)
@@ -112,7 +118,9 @@ func (k *kernel) addInterface(name string) {
 
 func (k *kernel) removeInterface(name string) {
 	for _, tree := range []string{"net/ipv4/conf/", "net/ipv6/conf/"} {
-		os.RemoveAll(filepath.Join(k.root, tree, name))
+		dir := filepath.Join(k.root, tree, name)
+		os.RemoveAll(dir)
+		delete(k.dirs, dir)
 	}
 	for key := range k.explicit {
 		if _, iface, _, ok := key.Conf(); ok && iface == name {
@@ -133,7 +141,7 @@ func (k *kernel) ifaces(tree string) []string {
 }
 
 func (k *kernel) Write(key sysctl.Key, v string) error {
-	if key == k.failOn {
+	if key == k.failOn && (k.failWith == "" || k.failWith == v) {
 		return fmt.Errorf("write %s: injected failure", key)
 	}
 	old, err := k.FS.Read(key)
@@ -219,6 +227,7 @@ type fakeNet struct {
 	// tunnelCreates makes AddIPIPTunnel create the link itself, as with
 	// fb_tunnels_only_for_init_net; otherwise the fallback appears.
 	tunnelCreates bool
+	fallback      string // the module's fallback tunnel, which cannot be deleted
 }
 
 func newFakeNet(k *kernel, ev *events, ifaces ...string) *fakeNet {
@@ -250,6 +259,12 @@ func (n *fakeNet) AddAddress(a Address, l Link) error {
 	}
 	n.ev.add("addr add %s", a)
 	n.addrs = append(n.addrs, a)
+	if a.Prefix.Addr().Is4() {
+		// ipv4_devconf_setall: the interface stops following conf/default.
+		for _, knob := range ipv4Knobs {
+			n.k.explicit[sysctl.ConfKey(a.Link, knob)] = true
+		}
+	}
 	return nil
 }
 
@@ -284,10 +299,19 @@ func (n *fakeNet) AddIPIPTunnel(name string) (bool, error) {
 	n.ev.add("link add %s ipip", name)
 	n.links = append(n.links, Link{Index: 100, Name: name, NoARP: true})
 	n.k.addInterface(name)
+	if !n.tunnelCreates {
+		n.fallback = name
+	}
 	return n.tunnelCreates, nil
 }
 
 func (n *fakeNet) DeleteLink(l Link) error {
+	if l.Name == n.fallback {
+		// ip_tunnel_dellink leaves the fallback device alone and reports
+		// success.
+		n.ev.add("link del %s (fallback, stays)", l.Name)
+		return nil
+	}
 	for i, have := range n.links {
 		if have.Index == l.Index {
 			n.ev.add("link del %s", l.Name)
@@ -331,6 +355,7 @@ func newRig(t *testing.T, ifaces []string, overrides map[sysctl.Key]string) *rig
 		stateDir:    stateDir,
 		netns:       func() (netnsID, error) { return r.ns, nil },
 		now:         func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
+		euid:        os.Geteuid,
 		lockTimeout: 50 * time.Millisecond,
 		root:        t.TempDir(),
 	}

@@ -240,8 +240,8 @@ func TestCorruptStateChangesNothing(t *testing.T) {
 		{"truncated", `{"version": 1, "netns": {"inode": 40265`, "unexpected EOF"},
 		{"not json", "garbage\n", "invalid character"},
 		{"unknown version", `{"version": 9, "netns": {"inode": 4026532000}, "entries": []}`, "version 9"},
-		{"bad key", `{"version": 1, "netns": {"inode": 4026532000}, "entries": [{"role": "arp", "settings": {}, "since": "2026-01-01T00:00:00Z", "changes": [{"kind": "sysctl", "key": "net/../../etc/passwd", "before": "0", "after": "1"}]}]}`, "bad sysctl change"},
-		{"other namespace", `{"version": 1, "netns": {"inode": 4026532000, "cookie": 99}, "entries": []}`, "another network namespace"},
+		{"bad key", `{"version": 1, "netns": {"inode": 4026532000}, "entries": [{"role": "arp", "settings": {}, "since": "2026-01-01T00:00:00Z", "changes": [{"kind": "sysctl", "key": "net/../../etc/passwd", "before": "0", "after": "1"}]}]}`, "is not a key lvsadm's host setup writes"},
+		{"named for another namespace", `{"version": 1, "netns": {"inode": 4026532001}, "entries": []}`, "records network namespace inode 4026532001, but is named for 4026532000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +281,7 @@ func TestCorruptStateChangesNothing(t *testing.T) {
 
 func TestLockHeldByAnotherLvsadm(t *testing.T) {
 	r := newRig(t, []string{"eth0"}, nil)
-	st := store{dir: r.env.stateDir, ns: r.ns, lockTimeout: time.Second}
+	st := store{dir: r.env.stateDir, ns: r.ns, lockTimeout: time.Second, owner: os.Geteuid()}
 	release, err := st.lock()
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestLockHeldByAnotherLvsadm(t *testing.T) {
 
 func TestStateSaveIsAtomic(t *testing.T) {
 	dir := t.TempDir()
-	st := store{dir: dir, ns: netnsID{Inode: 1, Cookie: 2}, lockTimeout: time.Second}
+	st := store{dir: dir, ns: netnsID{Inode: 1, Cookie: 2}, lockTimeout: time.Second, owner: os.Geteuid()}
 	first := &state{Entries: []*entry{{Role: roleForward, Changes: []change{{Kind: changeSysctl, Key: sysctl.IPForward, Before: "0", After: "1"}}}}}
 	if err := st.save(first); err != nil {
 		t.Fatal(err)
@@ -335,7 +335,7 @@ func TestStateSaveIsAtomic(t *testing.T) {
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode %v, want 0600", info.Mode().Perm())
 	}
-	loaded, err := st.load()
+	loaded, err := st.load(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,21 +351,21 @@ func TestStateSaveIsAtomic(t *testing.T) {
 	}
 }
 
-func TestSameNamespace(t *testing.T) {
+func TestStaleReason(t *testing.T) {
 	rec := netnsID{Inode: 5, Cookie: 9, BootID: "a"}
 	tests := []struct {
-		now  netnsID
-		same bool
+		now   netnsID
+		stale bool
 	}{
-		{netnsID{Inode: 5, Cookie: 9, BootID: "a"}, true},
-		{netnsID{Inode: 5, Cookie: 0, BootID: "a"}, true}, // kernel without cookies
-		{netnsID{Inode: 6, Cookie: 9, BootID: "a"}, false},
-		{netnsID{Inode: 5, Cookie: 10, BootID: "a"}, false}, // inode reused by a new namespace
-		{netnsID{Inode: 5, Cookie: 9, BootID: "b"}, false},  // another boot
+		{netnsID{Inode: 5, Cookie: 9, BootID: "a"}, false},
+		{netnsID{Inode: 5, Cookie: 0, BootID: "a"}, false}, // kernel without cookies: cannot tell
+		{netnsID{Inode: 5, Cookie: 9, BootID: ""}, false},
+		{netnsID{Inode: 5, Cookie: 10, BootID: "a"}, true}, // inode reused by a new namespace
+		{netnsID{Inode: 5, Cookie: 9, BootID: "b"}, true},  // another boot
 	}
 	for _, tt := range tests {
-		if got := rec.sameNamespace(tt.now); got != tt.same {
-			t.Errorf("sameNamespace(%+v) = %v, want %v", tt.now, got, tt.same)
+		if got := rec.staleReason(tt.now); (got != "") != tt.stale {
+			t.Errorf("staleReason(%+v) = %q, want stale %v", tt.now, got, tt.stale)
 		}
 	}
 }
@@ -600,9 +600,66 @@ func TestRealServerTUN(t *testing.T) {
 
 func (r *rig) loadState(t *testing.T) *state {
 	t.Helper()
-	s, err := store{dir: r.env.stateDir, ns: r.ns}.load()
+	s, err := store{dir: r.env.stateDir, ns: r.ns, owner: os.Geteuid()}.load(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// When up fails and undoing one of its changes fails too, that change stays
+// recorded, the error names it, and the exit status is 1; a later down
+// finishes the job.
+func TestUpFailureWithFailedRollback(t *testing.T) {
+	r := newRig(t, []string{"eth0"}, nil)
+	before := r.k.files(t)
+	r.n.failOn = "add 192.0.2.10/32"
+	r.k.failOn, r.k.failWith = sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce), "0" // the restoring write
+	out, errOut, err := r.run("realserver", "up", "--mode", "dr", "--vip", "192.0.2.10", "--iface", "eth0")
+	want := "realserver up failed: injected failure; undoing failed for 1 change(s), which stay in place and recorded in " +
+		r.state + ": net/ipv4/conf/all/arp_announce (2, was 0); fix the cause, then run 'lvsadm realserver down'"
+	if exitCode(err) != ExitFailure || err.Error() != want {
+		t.Fatalf("err = %v (exit %d)\nwant %s (exit 1)\nstdout:\n%s", err, exitCode(err), want, out)
+	}
+	if strings.Contains(out+errOut, "changes undone") {
+		t.Errorf("output claims the changes were undone:\n%s%s", out, errOut)
+	}
+	wantWarn := "lvsadm: warning: write net/ipv4/conf/all/arp_announce: injected failure\n"
+	if errOut != wantWarn {
+		t.Errorf("stderr = %q, want %q", errOut, wantWarn)
+	}
+	e := r.loadState(t).entry(roleRealServer)
+	if e == nil || len(e.Changes) != 1 || e.Changes[0].Key != sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce) {
+		t.Fatalf("recorded after the failed rollback: %+v", e)
+	}
+	if got := r.k.get(sysctl.ConfKey(sysctl.All, sysctl.ArpAnnounce)); got != "2" {
+		t.Errorf("all/arp_announce = %s, want the 2 that could not be undone", got)
+	}
+	r.k.failOn = ""
+	r.mustRun(t, "realserver", "down")
+	if diff := cmp.Diff(before, r.k.files(t)); diff != "" {
+		t.Errorf("/proc/sys after down (-before +after):\n%s", diff)
+	}
+}
+
+// The director's VIP is the first IPv4 address on eth0, which makes the
+// kernel stop copying conf/default to eth0: restoring conf/default no longer
+// restores eth0, and down says why it writes eth0 itself.
+func TestDirectorVIPStopsDefaultPropagation(t *testing.T) {
+	r := newRig(t, []string{"eth0"}, nil)
+	before := r.k.files(t)
+	r.mustRun(t, "director", "up", "--mode", "dr", "--vip", "192.0.2.10", "--iface", "eth0")
+	out := r.mustRun(t, "director", "down")
+	want := `ip address del 192.0.2.10/32 dev eth0
+write /proc/sys/net/ipv4/conf/default/send_redirects: 0 -> 1
+  write /proc/sys/net/ipv4/conf/eth0/send_redirects: 0 -> 1 (changed when lvsadm wrote net/ipv4/conf/default/send_redirects, and not changed back by restoring it)
+write /proc/sys/net/ipv4/conf/all/send_redirects: 0 -> 1
+director: down
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("down (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, r.k.files(t)); diff != "" {
+		t.Errorf("/proc/sys after down (-before +after):\n%s", diff)
+	}
 }

@@ -1,18 +1,15 @@
 package hostsetup
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lvsadm/lvsadm/sysctl"
-	"golang.org/x/sys/unix"
 )
 
 // DefaultStateDir holds one state file per network namespace. /run is
@@ -30,44 +27,6 @@ type netnsID struct {
 	Inode  uint64 `json:"inode"`
 	Cookie uint64 `json:"cookie,omitempty"`
 	BootID string `json:"boot_id,omitempty"`
-}
-
-// currentNetNS identifies the calling thread's network namespace, the one
-// /proc/sys/net and rtnetlink sockets opened by this thread resolve to.
-func currentNetNS() (netnsID, error) {
-	var st unix.Stat_t
-	err := unix.Stat("/proc/thread-self/ns/net", &st)
-	if err != nil {
-		// Kernels before 3.17 have no thread-self; the process view is
-		// the same unless threads have been moved.
-		err = unix.Stat("/proc/self/ns/net", &st)
-	}
-	if err != nil {
-		return netnsID{}, fmt.Errorf("identify network namespace: %w", err)
-	}
-	id := netnsID{Inode: st.Ino}
-	if fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err == nil {
-		// Before Linux 5.14 there is no cookie; the boot id still helps.
-		if c, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_NETNS_COOKIE); err == nil {
-			id.Cookie = c
-		}
-		unix.Close(fd)
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
-		id.BootID = strings.TrimSpace(string(b))
-	}
-	return id, nil
-}
-
-// sameNamespace reports whether a recorded identity can be the current one.
-func (id netnsID) sameNamespace(now netnsID) bool {
-	if id.Inode != now.Inode {
-		return false
-	}
-	if id.BootID != "" && now.BootID != "" && id.BootID != now.BootID {
-		return false
-	}
-	return id.Cookie == 0 || now.Cookie == 0 || id.Cookie == now.Cookie
 }
 
 // state is the content of one state file: what lvsadm changed in one network
@@ -107,6 +66,9 @@ const (
 // change is one thing up did.
 type change struct {
 	Kind string `json:"kind"`
+	// Status is empty for a change made and recorded, else statusPending
+	// or statusUndoing (see journal.go).
+	Status string `json:"status,omitempty"`
 
 	// sysctl: Key held Before and lvsadm wrote After; Effects are the other
 	// keys the kernel changed as a consequence of that write.
@@ -146,7 +108,9 @@ func (s *state) remove(role string) {
 	s.Entries = kept
 }
 
-// validate rejects a file that decodes but cannot be acted on safely.
+// validate rejects a file that decodes but cannot be acted on safely: down
+// writes only keys of lvsadm's own key table, integer values, addresses it
+// can have added and the one link it creates.
 func (s *state) validate() error {
 	if s.Version != stateVersion {
 		return fmt.Errorf("version %d, this lvsadm reads version %d", s.Version, stateVersion)
@@ -160,6 +124,14 @@ func (s *state) validate() error {
 			return fmt.Errorf("role %s recorded twice", e.Role)
 		}
 		seen[e.Role] = true
+		if err := e.Settings.validate(); err != nil {
+			return fmt.Errorf("role %s: settings: %w", e.Role, err)
+		}
+		for _, w := range e.Wants {
+			if err := sysctl.CheckHostSetupKey(w.Key); err != nil {
+				return fmt.Errorf("role %s: wants: %w", e.Role, err)
+			}
+		}
 		for _, c := range e.Changes {
 			if err := c.validate(); err != nil {
 				return fmt.Errorf("role %s: %w", e.Role, err)
@@ -169,178 +141,89 @@ func (s *state) validate() error {
 	return nil
 }
 
+func (s settings) validate() error {
+	if !slices.Contains([]string{"", modeNAT, modeDR, modeTUN}, s.Mode) ||
+		!slices.Contains([]string{"", scopeAll, scopeIface}, s.ARPScope) ||
+		!slices.Contains([]string{"", rpLoose, rpOff}, s.RPFilter) {
+		return errors.New("unknown mode, ARP scope or rp_filter mode")
+	}
+	if _, err := s.vips(); err != nil {
+		return err
+	}
+	for _, name := range append([]string{s.Iface}, s.Ifaces...) {
+		if name == "" {
+			continue
+		}
+		if err := sysctl.ValidInterfaceName(name); err != nil {
+			return err
+		}
+	}
+	if len(s.Label) > 15 || strings.ContainsAny(s.Label, " \t\n/") {
+		return fmt.Errorf("label %q", s.Label)
+	}
+	return nil
+}
+
+// validInt refuses a recorded value that is not a decimal integer: every key
+// of the table holds one.
+func validInt(k sysctl.Key, v string) error {
+	if _, err := strconv.Atoi(v); err != nil {
+		return fmt.Errorf("sysctl %s: value %q is not an integer", k, v)
+	}
+	return nil
+}
+
 func (c change) validate() error {
+	switch {
+	case c.Status == "", c.Status == statusPending, c.Status == statusUndoing && c.Kind == changeSysctl:
+	default:
+		return fmt.Errorf("%s change with unknown status %q", c.Kind, c.Status)
+	}
 	switch c.Kind {
 	case changeSysctl:
-		if _, err := sysctl.ParseKey(string(c.Key)); err != nil || strings.Contains(c.Before+c.After, "\n") {
-			return fmt.Errorf("bad sysctl change %q", c.Key)
+		if err := sysctl.CheckHostSetupKey(c.Key); err != nil {
+			return err
+		}
+		if err := validInt(c.Key, c.Before); err != nil {
+			return err
+		}
+		if err := validInt(c.Key, c.After); err != nil {
+			return err
 		}
 		for _, e := range c.Effects {
-			if _, err := sysctl.ParseKey(string(e.Key)); err != nil || strings.Contains(e.Before, "\n") {
-				return fmt.Errorf("bad side effect %q", e.Key)
+			if err := sysctl.CheckHostSetupKey(e.Key); err != nil {
+				return fmt.Errorf("side effect of %s: %w", c.Key, err)
+			}
+			if err := validInt(e.Key, e.Before); err != nil {
+				return fmt.Errorf("side effect of %s: %w", c.Key, err)
+			}
+			// After is unknown while the write is pending, and for a key
+			// that vanished before it could be read.
+			if e.After != "" {
+				if err := validInt(e.Key, e.After); err != nil {
+					return fmt.Errorf("side effect of %s: %w", c.Key, err)
+				}
 			}
 		}
 	case changeAddress:
-		if _, err := netip.ParsePrefix(c.Address); err != nil {
+		p, err := netip.ParsePrefix(c.Address)
+		if err != nil || p.Addr().Zone() != "" || p.Addr().Is4In6() {
 			return fmt.Errorf("bad address %q", c.Address)
 		}
-		if sysctl.ValidInterfaceName(c.Link) != nil {
-			return fmt.Errorf("bad link %q", c.Link)
+		if err := sysctl.ValidInterfaceName(c.Link); err != nil {
+			return fmt.Errorf("address %s: %w", c.Address, err)
+		}
+		if c.Label != "" {
+			if err := validLabel(c.Link, c.Label); err != nil {
+				return fmt.Errorf("address %s on %s: %w", c.Address, c.Link, err)
+			}
 		}
 	case changeLinkUp, changeLinkCreate:
-		if sysctl.ValidInterfaceName(c.Link) != nil {
-			return fmt.Errorf("bad link %q", c.Link)
+		if c.Link != tunnelLink {
+			return fmt.Errorf("%s change for %q: lvsadm creates and brings up only %s", c.Kind, c.Link, tunnelLink)
 		}
 	default:
 		return fmt.Errorf("unknown change kind %q", c.Kind)
 	}
 	return nil
-}
-
-// store keeps the state file of one network namespace.
-type store struct {
-	dir         string
-	ns          netnsID
-	lockTimeout time.Duration
-}
-
-func (s store) path() string {
-	return filepath.Join(s.dir, fmt.Sprintf("netns-%d.json", s.ns.Inode))
-}
-
-// lockPath is separate from the state file because the state file is
-// replaced by rename, which would leave a lock on the old inode.
-func (s store) lockPath() string {
-	return filepath.Join(s.dir, fmt.Sprintf("netns-%d.lock", s.ns.Inode))
-}
-
-// errLocked means another lvsadm holds the namespace's lock.
-var errLocked = errors.New("another lvsadm is changing this network namespace")
-
-// lock takes the namespace's exclusive lock, waiting up to lockTimeout.
-func (s store) lock() (release func(), err error) {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
-	}
-	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock file: %w", err)
-	}
-	deadline := time.Now().Add(s.lockTimeout)
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil // closing drops the flock
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", s.lockPath(), err)
-		}
-		if !time.Now().Before(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("%w (lock %s held for more than %s)", errLocked, s.lockPath(), s.lockTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// CorruptStateError means the state file cannot be used. Nothing was changed.
-type CorruptStateError struct {
-	Path   string
-	Reason string
-}
-
-func (e *CorruptStateError) Error() string {
-	return fmt.Sprintf("state file %s is unusable (%s); lvsadm changed nothing. "+
-		"Check the values it lists by hand, then remove the file to start afresh", e.Path, e.Reason)
-}
-
-// load reads the namespace's state; a missing file is an empty state.
-func (s store) load() (*state, error) {
-	b, err := os.ReadFile(s.path())
-	if errors.Is(err, os.ErrNotExist) {
-		return &state{Version: stateVersion, NetNS: s.ns}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	var st state
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return nil, &CorruptStateError{Path: s.path(), Reason: err.Error()}
-	}
-	if dec.More() {
-		return nil, &CorruptStateError{Path: s.path(), Reason: "data after the JSON document"}
-	}
-	if err := st.validate(); err != nil {
-		return nil, &CorruptStateError{Path: s.path(), Reason: err.Error()}
-	}
-	if !st.NetNS.sameNamespace(s.ns) {
-		return nil, &CorruptStateError{Path: s.path(),
-			Reason: "it was written in another network namespace or before a reboot that reused this inode number"}
-	}
-	return &st, nil
-}
-
-// save replaces the state file atomically (temporary file, fsync, rename,
-// fsync of the directory), or removes it when no role is recorded.
-func (s store) save(st *state) error {
-	if len(st.Entries) == 0 {
-		if err := os.Remove(s.path()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove state: %w", err)
-		}
-		return syncDir(s.dir)
-	}
-	st.Version, st.NetNS = stateVersion, s.ns
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(s.path(), append(b, '\n'), 0o600)
-}
-
-// writeFileAtomic replaces path with data so that a reader sees either the
-// old or the new content, never a mix, and a crash loses neither.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -330,6 +330,10 @@ func (r *runner) status(role string, s settings, recorded *entry) error {
 	default:
 		r.printf("%s: up since %s (%s), %d change(s) recorded\n", role,
 			recorded.Since.Format("2006-01-02 15:04:05 MST"), describe(role, recorded.Settings), len(recorded.Changes))
+		if n := recorded.unconfirmed(); n > 0 {
+			r.printf("%d of them unconfirmed: lvsadm was stopped while making or undoing them; "+
+				"'lvsadm %s down' checks each and undoes what was made\n", n, role)
+		}
 		if !sameSettings(recorded.Settings, s) {
 			r.printf("checking %s instead\n", describe(role, s))
 		}
@@ -350,7 +354,7 @@ func (r *runner) status(role string, s settings, recorded *entry) error {
 		r.printf("problem: %s\n", p)
 	}
 	if len(problems) > 0 {
-		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%s: %d problem(s) for %s", role, len(problems), describe(role, s))}
+		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%d problem(s) for %s", len(problems), describe(role, s))}
 	}
 	return nil
 }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package hostsetup
+
+func currentNetNS() (netnsID, error) { return netnsID{}, errNeedsLinux }
