@@ -389,9 +389,8 @@ func dumpFloor(mode string) error {
 	if mode != "all" {
 		return fmt.Errorf("dump floor mode %q", mode)
 	}
-	var dests []ipvs.DestinationEntry
 	for _, s := range svcs {
-		if dests, err = c.AppendDestinations(dests[:0], s.ServiceKey); err != nil {
+		if _, err = c.Destinations(s.ServiceKey); err != nil {
 			return err
 		}
 	}
