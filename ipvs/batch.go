@@ -26,9 +26,9 @@ type Batch struct {
 
 // batchRequest says what a queued request is, for its error.
 type batchRequest struct {
-	op      Op
-	subject string
-	bad     error // why it could not be encoded
+	op    Op
+	attrs requestAttrs
+	bad   error // why it could not be encoded
 }
 
 // batchSocket is what the client knows about its socket's buffers.
@@ -71,67 +71,67 @@ func (b *Batch) Len() int { return len(b.reqs) }
 func (b *Batch) Reset() { b.msgs, b.reqs = b.msgs[:0], b.reqs[:0] }
 
 // add queues one request.
-func (b *Batch) add(op Op, subject string, cmd uint8, attrs requestAttrs) {
+func (b *Batch) add(op Op, cmd uint8, attrs requestAttrs) {
 	m, err := b.c.message(cmd, 0, &attrs)
 	b.msgs = append(b.msgs, m)
-	b.reqs = append(b.reqs, batchRequest{op: op, subject: subject, bad: err})
+	b.reqs = append(b.reqs, batchRequest{op: op, attrs: attrs, bad: err})
 }
 
 // AddService queues Client.AddService.
 func (b *Batch) AddService(s Service) {
-	b.add(OpAddService, s.describe(), uapi.CmdNewService, requestAttrs{service: &s})
+	b.add(OpAddService, uapi.CmdNewService, requestAttrs{service: &s})
 }
 
 // EditService queues Client.EditService.
 func (b *Batch) EditService(s Service) {
-	b.add(OpEditService, s.describe(), uapi.CmdSetService, requestAttrs{service: &s})
+	b.add(OpEditService, uapi.CmdSetService, requestAttrs{service: &s})
 }
 
 // DeleteService queues Client.DeleteService.
 func (b *Batch) DeleteService(k ServiceKey) {
-	b.add(OpDeleteService, k.describe(), uapi.CmdDelService, requestAttrs{key: &k})
+	b.add(OpDeleteService, uapi.CmdDelService, requestAttrs{key: &k})
 }
 
 // AddDestination queues Client.AddDestination.
 func (b *Batch) AddDestination(k ServiceKey, d Destination) {
-	b.add(OpAddDestination, destSubject(&k, &d, "to"), uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
+	b.add(OpAddDestination, uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
 }
 
 // EditDestination queues Client.EditDestination.
 func (b *Batch) EditDestination(k ServiceKey, d Destination) {
-	b.add(OpEditDestination, destSubject(&k, &d, "of"), uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
+	b.add(OpEditDestination, uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
 }
 
 // DeleteDestination queues Client.DeleteDestination.
 func (b *Batch) DeleteDestination(k ServiceKey, d Destination) {
-	b.add(OpDeleteDestination, destSubject(&k, &d, "from"), uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
+	b.add(OpDeleteDestination, uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
 }
 
 // StartDaemon queues Client.StartDaemon.
 func (b *Batch) StartDaemon(d Daemon) {
-	b.add(OpStartDaemon, daemonSubject(&d), uapi.CmdNewDaemon, requestAttrs{daemon: &d})
+	b.add(OpStartDaemon, uapi.CmdNewDaemon, requestAttrs{daemon: &d})
 }
 
 // StopDaemon queues Client.StopDaemon.
 func (b *Batch) StopDaemon(d Daemon) {
-	b.add(OpStopDaemon, d.State.String(), uapi.CmdDelDaemon, stopDaemonAttrs(d))
+	b.add(OpStopDaemon, uapi.CmdDelDaemon, stopDaemonAttrs(d))
 }
 
 // SetTimeouts queues Client.SetTimeouts.
 func (b *Batch) SetTimeouts(t Timeouts) {
-	b.add(OpSetTimeouts, "", uapi.CmdSetConfig, requestAttrs{timeouts: &t})
+	b.add(OpSetTimeouts, uapi.CmdSetConfig, requestAttrs{timeouts: &t})
 }
 
 // ZeroAll queues Client.ZeroAll.
-func (b *Batch) ZeroAll() { b.add(OpZero, "", uapi.CmdZero, requestAttrs{}) }
+func (b *Batch) ZeroAll() { b.add(OpZero, uapi.CmdZero, requestAttrs{}) }
 
 // ZeroService queues Client.ZeroService.
 func (b *Batch) ZeroService(k ServiceKey) {
-	b.add(OpZero, "of "+k.describe(), uapi.CmdZero, requestAttrs{key: &k})
+	b.add(OpZero, uapi.CmdZero, requestAttrs{key: &k})
 }
 
 // Flush queues Client.Flush.
-func (b *Batch) Flush() { b.add(OpFlush, "", uapi.CmdFlush, requestAttrs{}) }
+func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, requestAttrs{}) }
 
 // Send sends every queued request and empties the batch. results[i] is the
 // outcome of the i-th request: nil, or an *Error like the one the
@@ -180,7 +180,8 @@ func (b *Batch) Send() (results []error, err error) {
 }
 
 func (b *Batch) error(i int, err error) error {
-	return &Error{Op: b.reqs[i].op, Subject: b.reqs[i].subject, Err: err}
+	r := &b.reqs[i]
+	return &Error{Op: r.op, Subject: r.attrs.subject(r.op), Err: err}
 }
 
 // prepareBatch sets up the socket for batches the first time one is sent:

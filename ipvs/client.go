@@ -160,7 +160,7 @@ func (c *Client) message(cmd uint8, flags netlink.HeaderFlags, attrs *requestAtt
 
 // get sends a request that the kernel answers with one message, a doit's
 // reply, and returns that message's attributes.
-func (c *Client) get(op Op, subject string, cmd uint8, attrs requestAttrs) ([]byte, error) {
+func (c *Client) get(op Op, cmd uint8, attrs requestAttrs) ([]byte, error) {
 	m, err := c.message(cmd, 0, &attrs)
 	if err == nil {
 		var msgs []netlink.Message
@@ -168,36 +168,36 @@ func (c *Client) get(op Op, subject string, cmd uint8, attrs requestAttrs) ([]by
 			return genlPayload(msgs[0]), nil
 		}
 	}
-	return nil, &Error{Op: op, Subject: subject, Err: err}
+	return nil, &Error{Op: op, Subject: attrs.subject(op), Err: err}
 }
 
 // mutate sends a change and waits for its acknowledgement.
-func (c *Client) mutate(op Op, subject string, cmd uint8, attrs requestAttrs) error {
+func (c *Client) mutate(op Op, cmd uint8, attrs requestAttrs) error {
 	m, err := c.message(cmd, netlink.Acknowledge, &attrs)
 	if err == nil {
 		_, err = c.execute(m)
 	}
 	if err != nil {
-		return &Error{Op: op, Subject: subject, Err: err}
+		return &Error{Op: op, Subject: attrs.subject(op), Err: err}
 	}
 	return nil
 }
 
 // dumpAll sends a dump request and passes the attributes of every reply to fn.
-func (c *Client) dumpAll(op Op, subject string, cmd uint8, attrs requestAttrs, fn func(payload []byte) error) error {
+func (c *Client) dumpAll(op Op, cmd uint8, attrs requestAttrs, fn func(payload []byte) error) error {
 	m, err := c.message(cmd, netlink.Dump, &attrs)
 	if err == nil {
 		err = c.dump(m, fn)
 	}
 	if err != nil {
-		return &Error{Op: op, Subject: subject, Err: err}
+		return &Error{Op: op, Subject: attrs.subject(op), Err: err}
 	}
 	return nil
 }
 
 // Info returns the kernel's IPVS version and connection table size.
 func (c *Client) Info() (Info, error) {
-	payload, err := c.get(OpInfo, "", uapi.CmdGetInfo, requestAttrs{})
+	payload, err := c.get(OpInfo, uapi.CmdGetInfo, requestAttrs{})
 	if err != nil {
 		return Info{}, err
 	}
@@ -220,7 +220,7 @@ func (c *Client) Info() (Info, error) {
 // table is an empty slice, not an error.
 func (c *Client) Services() ([]ServiceEntry, error) {
 	svcs := []ServiceEntry{}
-	err := c.dumpAll(OpServices, "", uapi.CmdGetService, requestAttrs{}, func(payload []byte) error {
+	err := c.dumpAll(OpServices, uapi.CmdGetService, requestAttrs{}, func(payload []byte) error {
 		var err error
 		svcs, err = decodeNests(svcs, payload, uapi.CmdAttrService, decodeService)
 		return err
@@ -249,8 +249,7 @@ func dropRepeats(svcs []ServiceEntry) []ServiceEntry {
 
 // Service fetches one service. A missing one matches ErrServiceNotFound.
 func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
-	subject := k.describe()
-	payload, err := c.get(OpService, subject, uapi.CmdGetService, requestAttrs{key: &k})
+	payload, err := c.get(OpService, uapi.CmdGetService, requestAttrs{key: &k})
 	if err != nil {
 		return ServiceEntry{}, err
 	}
@@ -259,7 +258,7 @@ func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
 		err = fmt.Errorf("%w: %d services in the reply, want 1", errInvalidReply, len(svcs))
 	}
 	if err != nil {
-		return ServiceEntry{}, &Error{Op: OpService, Subject: subject, Err: err}
+		return ServiceEntry{}, &Error{Op: OpService, Subject: k.describe(), Err: err}
 	}
 	return svcs[0], nil
 }
@@ -267,19 +266,19 @@ func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
 // AddService creates a service. Errors match ErrServiceExists and
 // ErrSchedulerNotFound.
 func (c *Client) AddService(s Service) error {
-	return c.mutate(OpAddService, s.describe(), uapi.CmdNewService, requestAttrs{service: &s})
+	return c.mutate(OpAddService, uapi.CmdNewService, requestAttrs{service: &s})
 }
 
 // EditService replaces every setting of an existing service (scheduler,
 // persistence engine, flags, timeout, netmask). Errors match
 // ErrServiceNotFound and ErrSchedulerNotFound.
 func (c *Client) EditService(s Service) error {
-	return c.mutate(OpEditService, s.describe(), uapi.CmdSetService, requestAttrs{service: &s})
+	return c.mutate(OpEditService, uapi.CmdSetService, requestAttrs{service: &s})
 }
 
 // DeleteService removes a service and its destinations.
 func (c *Client) DeleteService(k ServiceKey) error {
-	return c.mutate(OpDeleteService, k.describe(), uapi.CmdDelService, requestAttrs{key: &k})
+	return c.mutate(OpDeleteService, uapi.CmdDelService, requestAttrs{key: &k})
 }
 
 // Destinations lists a service's destinations in the kernel's order. The
@@ -288,7 +287,7 @@ func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
 	dests := []DestinationEntry{}
 	family := k.family()
 	decode := func(b []byte) (DestinationEntry, error) { return decodeDestination(b, family) }
-	err := c.dumpAll(OpDestinations, "of "+k.describe(), uapi.CmdGetDest, requestAttrs{key: &k}, func(payload []byte) error {
+	err := c.dumpAll(OpDestinations, uapi.CmdGetDest, requestAttrs{key: &k}, func(payload []byte) error {
 		var err error
 		dests, err = decodeNests(dests, payload, uapi.CmdAttrDest, decode)
 		return err
@@ -303,30 +302,25 @@ func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
 // ErrServiceNotFound and ErrDestinationExists; the kernel answers ERANGE for
 // a weight >= 2^31 or a lower threshold above the upper one.
 func (c *Client) AddDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpAddDestination, destSubject(&k, &d, "to"), uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
+	return c.mutate(OpAddDestination, uapi.CmdNewDest, requestAttrs{key: &k, dest: &d})
 }
 
 // EditDestination replaces every setting of a destination. Errors match
 // ErrServiceNotFound and ErrDestinationNotFound.
 func (c *Client) EditDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpEditDestination, destSubject(&k, &d, "of"), uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
+	return c.mutate(OpEditDestination, uapi.CmdSetDest, requestAttrs{key: &k, dest: &d})
 }
 
 // DeleteDestination removes the destination with d's family, address and port.
 func (c *Client) DeleteDestination(k ServiceKey, d Destination) error {
-	return c.mutate(OpDeleteDestination, destSubject(&k, &d, "from"), uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
-}
-
-// destSubject names a destination of a service in error messages.
-func destSubject(k *ServiceKey, d *Destination, preposition string) string {
-	return addrPort(d.Addr, d.Port) + " " + preposition + " " + k.describe()
+	return c.mutate(OpDeleteDestination, uapi.CmdDelDest, requestAttrs{key: &k, destKey: &d})
 }
 
 // Daemons lists the running synchronisation daemons (at most a master and a
 // backup).
 func (c *Client) Daemons() ([]Daemon, error) {
 	daemons := []Daemon{}
-	err := c.dumpAll(OpDaemons, "", uapi.CmdGetDaemon, requestAttrs{}, func(payload []byte) error {
+	err := c.dumpAll(OpDaemons, uapi.CmdGetDaemon, requestAttrs{}, func(payload []byte) error {
 		var err error
 		daemons, err = decodeNests(daemons, payload, uapi.CmdAttrDaemon, decodeDaemon)
 		return err
@@ -340,24 +334,17 @@ func (c *Client) Daemons() ([]Daemon, error) {
 // StartDaemon starts a synchronisation daemon. Errors match ErrDaemonRunning;
 // an unknown interface gives ENODEV.
 func (c *Client) StartDaemon(d Daemon) error {
-	return c.mutate(OpStartDaemon, daemonSubject(&d), uapi.CmdNewDaemon, requestAttrs{daemon: &d})
+	return c.mutate(OpStartDaemon, uapi.CmdNewDaemon, requestAttrs{daemon: &d})
 }
 
 // StopDaemon stops the daemon in d.State. Errors match ErrDaemonNotRunning.
 func (c *Client) StopDaemon(d Daemon) error {
-	return c.mutate(OpStopDaemon, d.State.String(), uapi.CmdDelDaemon, stopDaemonAttrs(d))
-}
-
-func daemonSubject(d *Daemon) string {
-	if d.Interface == "" {
-		return d.State.String()
-	}
-	return d.State.String() + " on " + d.Interface
+	return c.mutate(OpStopDaemon, uapi.CmdDelDaemon, stopDaemonAttrs(d))
 }
 
 // Timeouts returns the TCP, TCP-FIN and UDP connection timeouts.
 func (c *Client) Timeouts() (Timeouts, error) {
-	payload, err := c.get(OpTimeouts, "", uapi.CmdGetConfig, requestAttrs{})
+	payload, err := c.get(OpTimeouts, uapi.CmdGetConfig, requestAttrs{})
 	if err != nil {
 		return Timeouts{}, err
 	}
@@ -380,16 +367,16 @@ func (c *Client) Timeouts() (Timeouts, error) {
 
 // SetTimeouts sets the connection timeouts; a zero field is left unchanged.
 func (c *Client) SetTimeouts(t Timeouts) error {
-	return c.mutate(OpSetTimeouts, "", uapi.CmdSetConfig, requestAttrs{timeouts: &t})
+	return c.mutate(OpSetTimeouts, uapi.CmdSetConfig, requestAttrs{timeouts: &t})
 }
 
 // ZeroAll zeroes the counters of every service and destination.
-func (c *Client) ZeroAll() error { return c.mutate(OpZero, "", uapi.CmdZero, requestAttrs{}) }
+func (c *Client) ZeroAll() error { return c.mutate(OpZero, uapi.CmdZero, requestAttrs{}) }
 
 // ZeroService zeroes the counters of one service and its destinations.
 func (c *Client) ZeroService(k ServiceKey) error {
-	return c.mutate(OpZero, "of "+k.describe(), uapi.CmdZero, requestAttrs{key: &k})
+	return c.mutate(OpZero, uapi.CmdZero, requestAttrs{key: &k})
 }
 
 // Flush removes every service.
-func (c *Client) Flush() error { return c.mutate(OpFlush, "", uapi.CmdFlush, requestAttrs{}) }
+func (c *Client) Flush() error { return c.mutate(OpFlush, uapi.CmdFlush, requestAttrs{}) }

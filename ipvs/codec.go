@@ -28,6 +28,31 @@ type requestAttrs struct {
 	timeouts *Timeouts // the three timeout attributes, not nested
 }
 
+// subject names what a request for op with these attributes is about, for
+// its error: "192.0.2.10:80/tcp", "198.51.100.1:80 to 192.0.2.10:80/tcp",
+// "master on eth0".
+func (a *requestAttrs) subject(op Op) string {
+	switch {
+	case a.service != nil:
+		return a.service.describe()
+	case a.key != nil && a.dest != nil && op == OpAddDestination:
+		return addrPort(a.dest.Addr, a.dest.Port) + " to " + a.key.describe()
+	case a.key != nil && a.dest != nil:
+		return addrPort(a.dest.Addr, a.dest.Port) + " of " + a.key.describe()
+	case a.key != nil && a.destKey != nil:
+		return addrPort(a.destKey.Addr, a.destKey.Port) + " from " + a.key.describe()
+	case a.key != nil && (op == OpZero || op == OpDestinations):
+		return "of " + a.key.describe()
+	case a.key != nil:
+		return a.key.describe()
+	case a.daemon != nil && a.daemon.Interface != "" && op == OpStartDaemon:
+		return a.daemon.State.String() + " on " + a.daemon.Interface
+	case a.daemon != nil:
+		return a.daemon.State.String()
+	}
+	return ""
+}
+
 // encodeRequest returns the payload of a request: the generic-netlink
 // header for cmd, then the attributes.
 func encodeRequest(cmd uint8, a *requestAttrs) ([]byte, error) {
