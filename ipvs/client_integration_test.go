@@ -548,6 +548,7 @@ func TestIntegrationReferenceReadsClientTable(t *testing.T) {
 // error, and the next Send works.
 func TestIntegrationBatchSmallReceiveBuffer(t *testing.T) {
 	ns := newNetNS(t)
+	run(t, ns, "/sbin/ip", "link", "set", "lo", "up") // the kernel checks destination addresses against local routes
 	c, err := ipvs.Dial(&ipvs.Config{NetNSFD: int(ns.Fd()), ReceiveBuffer: 8192})
 	if err != nil {
 		t.Fatal(err)
