@@ -9,10 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readSize is the buffer each read uses. The kernel sizes every dump chunk
-// by the largest read the socket has made (capped at 32 KiB), and each
-// chunk walks the IPVS table again from its start, so smaller reads make
-// large dumps quadratic.
+// readSize: the kernel sizes each dump chunk by the socket's largest read (at most 32 KiB) and re-walks the table per chunk, so small reads make large dumps quadratic.
 const readSize = 32 << 10
 
 // dialSocket opens the generic-netlink socket in the namespace cfg names.
