@@ -31,8 +31,8 @@ import (
 // The socket has no file descriptor, so SO_RCVBUFFORCE cannot be set on it:
 // it is refused, as in a container without CAP_NET_ADMIN over the host.
 //
-// Reads honour read deadlines: with one set, a read of an empty queue waits
-// for it and then fails with os.ErrDeadlineExceeded. Without one, a read of
+// Reads honour read deadlines: a read after the deadline fails with
+// os.ErrDeadlineExceeded, and a read of an empty queue waits for it. Without one, a read of
 // an empty queue returns no messages at once (a real socket would block for
 // good), except while the kernel is unresponsive, when it waits until the
 // connection is closed.
@@ -381,6 +381,9 @@ func (s *socket) read() (datagram, error) {
 		switch {
 		case s.closed:
 			return datagram{}, os.NewSyscallError("recvmsg", unix.EBADF)
+		case !s.deadline.IsZero() && !time.Now().Before(s.deadline):
+			// Go's poller checks the deadline before it reads.
+			return datagram{}, os.ErrDeadlineExceeded
 		case s.sockErr != nil:
 			err := s.sockErr
 			s.sockErr = nil
@@ -406,11 +409,7 @@ func (s *socket) read() (datagram, error) {
 		}
 		var timeout <-chan time.Time
 		if !s.deadline.IsZero() {
-			wait := time.Until(s.deadline)
-			if wait <= 0 {
-				return datagram{}, os.ErrDeadlineExceeded
-			}
-			timer := time.NewTimer(wait)
+			timer := time.NewTimer(time.Until(s.deadline))
 			defer timer.Stop()
 			timeout = timer.C
 		} else if s.silent == nil || !s.silent() {

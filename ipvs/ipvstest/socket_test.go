@@ -345,6 +345,13 @@ func TestSocketReadDeadline(t *testing.T) {
 	if waited := time.Since(start); waited < 15*time.Millisecond {
 		t.Errorf("returned after %v, before the deadline", waited)
 	}
+	// Past the deadline, even a queued reply is not read.
+	s.Send(request(t, uapi.CmdGetInfo, 0, nil))
+	if _, err := s.read(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read past the deadline = %v", err)
+	}
+	s.SetReadDeadline(time.Time{})
+	readAll(t, s)
 	// A reply that arrives meanwhile ends the wait.
 	s.SetReadDeadline(time.Now().Add(10 * time.Second))
 	go func() {
