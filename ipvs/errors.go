@@ -3,6 +3,7 @@ package ipvs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -163,7 +164,9 @@ func (e *Error) Is(target error) bool {
 	errno := e.Errno()
 	switch target {
 	case ErrNotAvailable:
-		return e.Op == OpDial && errors.Is(e.Err, os.ErrNotExist)
+		// A missing file (a network namespace) is not a missing family.
+		var pathErr *fs.PathError
+		return e.Op == OpDial && errors.Is(e.Err, os.ErrNotExist) && !errors.As(e.Err, &pathErr)
 	case ErrPermission:
 		return errno == unix.EPERM || errno == unix.EACCES
 	case ErrServiceExists:
