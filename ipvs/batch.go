@@ -1,12 +1,9 @@
 package ipvs
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
@@ -14,38 +11,55 @@ import (
 // A Batch queues changes and sends them with few system calls and no
 // per-request round trip: the kernel handles the requests of one send in
 // order and answers only failures, each naming its request by sequence
-// number. The last request of every window asks for an acknowledgement, so
-// the client knows when the kernel is done. The kernel state afterwards is
-// the same as if each change had been made by its own method call.
+// number. The requests go out in windows; the last request of every window
+// asks for an acknowledgement, so the client knows when the kernel is done
+// with it. The kernel state afterwards is the same as if each change had
+// been made by its own method call.
 //
 // A Batch is not safe for concurrent use; the Client must not be used for
 // other requests while Send runs.
 type Batch struct {
 	c    *Client
-	buf  []byte // the requests as complete netlink messages, back to back
+	msgs []netlink.Message // the requests; Send fills in flags and sequence numbers
 	reqs []batchRequest
 }
 
+// batchRequest says what a queued request is, for its error.
 type batchRequest struct {
-	op         Op
-	start, end int // the message in buf
+	op    Op
+	attrs requestAttrs
+	bad   error // why it could not be encoded
 }
 
-// Batch windows: requests per acknowledged window, and bytes per send. One
-// sendmsg must fit the socket's send buffer (about 208 KiB by default), and
-// is kept short enough that the kernel applies it in a few milliseconds even
-// under emulation (see yield): 16 KiB is about 130 requests.
-const (
-	batchWindow    = 1000
-	batchSendBytes = 16 << 10
-	// batchReadBuffer holds a whole window of error replies; forcing it
-	// needs CAP_NET_ADMIN, which IPVS changes need anyway.
-	batchReadBuffer = 8 << 20
-	// batchSmall needs no bigger buffer: its replies fit the default one.
-	batchSmall = 200
-)
+// batchSocket is what the client knows about its socket's buffers.
+type batchSocket struct {
+	fixedBuffer int  // Config.ReceiveBuffer
+	prepared    bool // capAck, window and sendLimit are set
+	grown       bool // the receive buffer was enlarged
+	capAck      bool // error replies carry only the request's header
+	window      int  // requests whose error replies fit the receive buffer
+	sendLimit   int  // bytes per sendmsg
+}
 
-const nlmsgHeaderLen = 16
+const (
+	// replyBudget is what one error reply is assumed to take from the
+	// receive buffer. The kernel charges an skb's truesize: about 768 bytes
+	// for a small error message on x86-64, more when the reply carries the
+	// request (no NETLINK_CAP_ACK) or the skb is larger.
+	replyBudget         = 1024
+	replyBudgetUncapped = 2048
+	// maxWindow bounds a window however large the buffer.
+	maxWindow = 1024
+	// growBuffer is the receive buffer asked for when a batch is larger
+	// than the default buffer's window: room for a maxWindow window.
+	growBuffer = (maxWindow + 1) * replyBudgetUncapped
+	// maxSendBytes bounds one sendmsg, which must fit the socket's send
+	// buffer (about 208 KiB by default; the kernel refuses longer sends).
+	maxSendBytes = 128 << 10
+	// defaultBuffer is Linux's default socket buffer, assumed when the
+	// connection cannot tell its own.
+	defaultBuffer = 212992
+)
 
 // NewBatch starts an empty batch.
 func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
@@ -53,28 +67,14 @@ func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
 // Len is the number of queued requests.
 func (b *Batch) Len() int { return len(b.reqs) }
 
-// Reset discards the queued requests without sending them; the batch keeps
-// its memory for the next ones.
-func (b *Batch) Reset() { b.reqs, b.buf = b.reqs[:0], b.buf[:0] }
+// Reset discards the queued requests without sending them.
+func (b *Batch) Reset() { b.msgs, b.reqs = b.msgs[:0], b.reqs[:0] }
 
-// add appends one request (flags and sequence number are set at send time).
+// add queues one request.
 func (b *Batch) add(op Op, cmd uint8, attrs requestAttrs) {
-	start := len(b.buf)
-	b.buf = appendRequest(b.buf, b.c.family, cmd, &attrs)
-	b.reqs = append(b.reqs, batchRequest{op: op, start: start, end: len(b.buf)})
-}
-
-// appendRequest appends one complete request to buf: netlink header with
-// length and family filled in (flags and sequence number left zero),
-// generic-netlink header, the attributes attrs names.
-func appendRequest(buf []byte, family uint16, cmd uint8, attrs *requestAttrs) []byte {
-	start := len(buf)
-	w := wire{b: append(buf, make([]byte, nlmsgHeaderLen)...)}
-	w.b = append(w.b, cmd, uapi.FamilyVersion, 0, 0)
-	w.request(attrs)
-	binary.NativeEndian.PutUint32(w.b[start:], uint32(len(w.b)-start))
-	binary.NativeEndian.PutUint16(w.b[start+4:], family)
-	return w.b
+	m, err := b.c.message(cmd, 0, &attrs)
+	b.msgs = append(b.msgs, m)
+	b.reqs = append(b.reqs, batchRequest{op: op, attrs: attrs, bad: err})
 }
 
 // AddService queues Client.AddService.
@@ -126,151 +126,175 @@ func (b *Batch) SetTimeouts(t Timeouts) {
 func (b *Batch) ZeroAll() { b.add(OpZero, uapi.CmdZero, requestAttrs{}) }
 
 // ZeroService queues Client.ZeroService.
-func (b *Batch) ZeroService(k ServiceKey) { b.add(OpZero, uapi.CmdZero, requestAttrs{key: &k}) }
+func (b *Batch) ZeroService(k ServiceKey) {
+	b.add(OpZero, uapi.CmdZero, requestAttrs{key: &k})
+}
 
 // Flush queues Client.Flush.
 func (b *Batch) Flush() { b.add(OpFlush, uapi.CmdFlush, requestAttrs{}) }
 
 // Send sends every queued request and empties the batch. results[i] is the
 // outcome of the i-th request: nil, or an *Error like the one the
-// corresponding Client method returns. A non-nil err means the exchange
-// itself failed (for example the socket lost replies); requests whose
-// outcome is unknown then carry that error too, and the caller must not
-// assume they were applied or not.
+// corresponding Client method returns.
+//
+// The windows are sized so that their error replies fit the socket's
+// receive buffer. If the kernel drops replies all the same (ENOBUFS), the
+// requests whose outcome is therefore unknown get an error matching
+// ErrReplyLost, later windows are smaller, and Send returns an error
+// matching ErrReplyLost too. A non-nil err otherwise means the exchange
+// itself failed (the socket, or a kernel that stopped answering): the
+// requests whose outcome is unknown, or that were not sent, carry that
+// error, and the caller must not assume they were applied or not.
 func (b *Batch) Send() (results []error, err error) {
-	reqs, buf := b.reqs, b.buf
-	// The batch is empty again; its memory is reused by the next requests
-	// once this Send is done with it.
 	defer b.Reset()
-	results = make([]error, len(reqs))
-	if len(reqs) == 0 {
-		return results, nil
-	}
-	if len(reqs) > batchSmall {
-		b.c.growReadBuffer()
-	}
-	for start := 0; start < len(reqs); {
-		end := min(start+batchWindow, len(reqs))
-		if err := b.c.sendWindow(buf, reqs[start:end], results[start:end]); err != nil {
-			for i := start; i < len(reqs); i++ {
-				if results[i] == nil {
-					results[i] = &Error{Op: reqs[i].op, Err: err}
-				}
+	results = make([]error, len(b.reqs))
+	s := &b.c.batch
+	for start := 0; start < len(b.reqs); {
+		if r := b.reqs[start]; r.bad != nil {
+			results[start] = b.error(start, r.bad)
+			start++
+			continue
+		}
+		b.c.prepareBatch(len(b.reqs) - start)
+		end, size := start, 0
+		for end < len(b.reqs) && end-start < s.window && b.reqs[end].bad == nil {
+			n := len(b.msgs[end].Data) + 16
+			if end > start && size+n > s.sendLimit {
+				break
 			}
-			return results, err
+			end, size = end+1, size+n
+		}
+		lost, lostErr, werr := b.sendWindow(start, end, results)
+		if werr != nil {
+			for i := end; i < len(b.reqs); i++ {
+				results[i] = b.error(i, fmt.Errorf("not sent: %w", werr))
+			}
+			return results, werr
+		}
+		if lost > 0 && err == nil {
+			err = fmt.Errorf("ipvs: send batch: the outcome of %d requests is unknown: %w", lost, lostErr)
 		}
 		start = end
 	}
-	return results, nil
+	return results, err
 }
 
-// growReadBuffer makes room for a window of error replies; the default
-// buffer holds only about 250 (replies past it are dropped and the next
-// read fails with ENOBUFS).
-func (c *Client) growReadBuffer() {
-	if c.readBufferGrown {
-		return
+func (b *Batch) error(i int, err error) error {
+	r := &b.reqs[i]
+	return &Error{Op: r.op, Subject: r.attrs.subject(r.op), Err: err}
+}
+
+// prepareBatch sets up the socket for batches the first time one is sent:
+// capped acknowledgements, and the window its receive buffer allows. For a
+// batch larger than that window, it tries to enlarge the buffer once.
+func (c *Client) prepareBatch(n int) {
+	s := &c.batch
+	if !s.prepared {
+		s.prepared = true
+		s.capAck = c.nl.SetOption(netlink.CapAcknowledge, true) == nil
+		s.sendLimit = maxSendBytes
+		if wb, err := c.nl.WriteBuffer(); err == nil {
+			s.sendLimit = min(maxSendBytes, wb/2)
+		}
+		if s.fixedBuffer > 0 {
+			c.nl.SetReadBuffer(s.fixedBuffer)
+			s.grown = true
+		}
+		s.window = c.windowForBuffer()
 	}
-	c.readBufferGrown = true
-	raw, err := c.nl.SyscallConn()
+	if n > s.window && !s.grown {
+		s.grown = true
+		if forceReadBuffer(c.nl, growBuffer) != nil {
+			c.nl.SetReadBuffer(growBuffer)
+		}
+		s.window = c.windowForBuffer()
+	}
+}
+
+// windowForBuffer is the number of requests whose error replies, and the
+// final acknowledgement, fit the socket's receive buffer.
+func (c *Client) windowForBuffer() int {
+	size, err := c.nl.ReadBuffer()
 	if err != nil {
-		return // fakes have no socket; nothing to grow
+		size = defaultBuffer
 	}
-	raw.Control(func(fd uintptr) {
-		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, batchReadBuffer) != nil {
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, batchReadBuffer)
-		}
-	})
+	budget := replyBudget
+	if !c.batch.capAck {
+		budget = replyBudgetUncapped
+	}
+	return min(max(size/budget-1, 1), maxWindow)
 }
 
-// sendWindow numbers the window's requests, asks for an acknowledgement of
-// the last one, sends them in chunks of at most batchSendBytes (straight
-// from buf), then reads replies until the acknowledgement.
-func (c *Client) sendWindow(buf []byte, reqs []batchRequest, results []error) error {
-	seqIndex := make(map[uint32]int, len(reqs))
-	var lastSeq uint32
-	for i, r := range reqs {
-		flags := netlink.Request
-		if i == len(reqs)-1 {
-			flags |= netlink.Acknowledge
+// sendWindow sends requests [start, end) in one sendmsg, the last asking
+// for an acknowledgement, and reads the replies up to that
+// acknowledgement. It returns how many requests' outcomes were lost to a
+// receive buffer overrun, and the overrun's error; an error err means the
+// exchange failed, and the window's requests without a known outcome carry
+// it.
+func (b *Batch) sendWindow(start, end int, results []error) (lost int, lostErr, err error) {
+	c := b.c
+	if err := c.resync(); err != nil {
+		return 0, nil, err
+	}
+	msgs := b.msgs[start:end]
+	for i := range msgs {
+		msgs[i].Header.Flags = netlink.Request
+		msgs[i].Header.Sequence = 0 // numbered by the connection
+	}
+	msgs[len(msgs)-1].Header.Flags |= netlink.Acknowledge
+	if _, err := c.nl.SendMessages(msgs); err != nil {
+		for i := start; i < end; i++ {
+			results[i] = b.error(i, fmt.Errorf("not sent: %w", err))
 		}
-		c.seq++
-		binary.NativeEndian.PutUint16(buf[r.start+6:], uint16(flags))
-		binary.NativeEndian.PutUint32(buf[r.start+8:], c.seq)
-		seqIndex[c.seq] = i
-		lastSeq = c.seq
+		return 0, nil, err
 	}
-	for first := 0; first < len(reqs); {
-		last := first
-		for last+1 < len(reqs) && reqs[last+1].end-reqs[first].start <= batchSendBytes {
-			last++
+	index := make(map[uint32]int, len(msgs))
+	for i, m := range msgs {
+		index[m.Header.Sequence] = start + i
+	}
+	last := msgs[len(msgs)-1].Header.Sequence
+	answered := start - 1 // the last request known to have been answered
+	record := func(seq uint32, err error) {
+		if i, ok := index[seq]; ok {
+			results[i] = b.error(i, err)
+			answered = max(answered, i)
 		}
-		yield()
-		if err := c.sendRaw(buf[reqs[first].start:reqs[last].end]); err != nil {
-			return err
-		}
-		first = last + 1
 	}
-	return c.awaitAck(reqs, results, seqIndex, lastSeq)
-}
-
-// sendRaw writes ready netlink messages with one sendmsg. A fake connection
-// without a socket gets them through netlink.Conn.SendMessages instead.
-func (c *Client) sendRaw(p []byte) error {
-	raw, err := c.nl.SyscallConn()
-	if err != nil {
-		return c.sendParsed(p)
-	}
-	var serr error
-	err = raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), p, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		return serr != unix.EAGAIN
-	})
-	if err == nil {
-		err = serr
-	}
-	return err
-}
-
-func (c *Client) sendParsed(p []byte) error {
-	var msgs []netlink.Message
-	for len(p) >= nlmsgHeaderLen {
-		n := int(binary.NativeEndian.Uint32(p))
-		var m netlink.Message
-		if err := m.UnmarshalBinary(p[:n]); err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-		p = p[n:]
-	}
-	_, err := c.nl.SendMessages(msgs)
-	return err
-}
-
-// awaitAck reads error replies, assigning each to its request, until the
-// reply to lastSeq (its error or its acknowledgement) arrives.
-func (c *Client) awaitAck(reqs []batchRequest, results []error, seqIndex map[uint32]int, lastSeq uint32) error {
 	for {
-		msgs, err := c.nl.Receive()
-		if err != nil {
-			var oerr *netlink.OpError
-			if !errors.As(err, &oerr) || oerr.Sequence == 0 {
-				return err // lost replies (ENOBUFS) or a socket failure
-			}
-			i, ok := seqIndex[oerr.Sequence]
-			if !ok {
-				return fmt.Errorf("%w: error for unknown sequence %d", errInvalidReply, oerr.Sequence)
-			}
-			results[i] = &Error{Op: reqs[i].op, Err: err}
-			if oerr.Sequence == lastSeq {
-				return nil
+		replies, rerr := c.receive()
+		if rerr == nil {
+			for _, m := range replies {
+				if m.Header.Type == netlink.Error && m.Header.Sequence == last {
+					return 0, nil, nil // the acknowledgement
+				}
 			}
 			continue
 		}
-		for _, m := range msgs {
-			if m.Header.Type == netlink.Error && m.Header.Sequence == lastSeq {
-				return nil // the acknowledgement
+		if seq, ok := replyError(rerr); ok {
+			record(seq, rerr)
+			if seq == last {
+				return 0, nil, nil
+			}
+			continue
+		}
+		if c.overrun {
+			// Replies were dropped: the ones still queued are read up to a
+			// no-op's acknowledgement. Everything after the last one read
+			// was dropped, so the outcome of the requests after it is
+			// unknown. Later windows are halved.
+			if _, derr := c.drain(record); derr != nil {
+				rerr = derr
+			} else {
+				for i := answered + 1; i < end; i++ {
+					results[i] = b.error(i, rerr)
+				}
+				c.batch.window = max(1, c.batch.window/2)
+				return end - answered - 1, rerr, nil
 			}
 		}
+		for i := answered + 1; i < end; i++ {
+			results[i] = b.error(i, rerr)
+		}
+		return 0, nil, rerr
 	}
 }

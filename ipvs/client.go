@@ -4,41 +4,32 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"slices"
+	"time"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
-// Client talks to the kernel's IPVS over a generic-netlink socket (and a
-// second one for the service dump, see Services). It is not safe for
-// concurrent use.
+// Client talks to the kernel's IPVS over one generic-netlink socket. It is
+// not safe for concurrent use.
 type Client struct {
-	nl     *netlink.Conn // the socket, for batches
-	conn   *genetlink.Conn
-	family uint16
-	main   *dumpSocket // nl as a dump socket, made on first use when there is no dumpDial
+	nl      *netlink.Conn
+	family  uint16
+	timeout time.Duration // 0: none
+	ns      *os.File      // the namespace named by Config.NetNSPath
 
-	// dumpDial opens a socket for dumps that reads size bytes at a time;
-	// nil means dumps use main. The service dump and the destination dumps
-	// each get a socket of their own, opened on first use: the kernel sizes
-	// every dump chunk by the largest read its socket has made, and the two
-	// want opposite sizes.
-	dumpDial func(size int) (*netlink.Conn, error)
-	svcDump  *dumpSocket
-	destDump *dumpSocket
-	ns       *os.File // the namespace named by Config.NetNSPath, for dumpDial
+	// A request whose replies were not all read (a timeout, a lost reply)
+	// leaves the socket out of step; the next request first reads up to an
+	// acknowledged no-op. overrun says the receive buffer overflowed, after
+	// which the kernel drops every reply until the queue has been emptied.
+	stale, overrun bool
 
-	readBufferGrown bool
-	seq             uint32 // sequence numbers of batched requests
+	batch batchSocket
 }
 
-// Config selects where a Client operates. The zero value (or nil) means the
-// calling thread's network namespace.
+// Config selects where a Client operates and how it waits. The zero value
+// (or nil) means the calling thread's network namespace and the defaults.
 type Config struct {
 	// NetNSPath names a network namespace file (/run/netns/NAME,
 	// /proc/PID/ns/net). It wins over NetNSFD.
@@ -46,7 +37,27 @@ type Config struct {
 	// NetNSFD is an open network namespace file descriptor, still owned by
 	// the caller, who must keep it open until Close.
 	NetNSFD int
+
+	// ReceiveTimeout bounds the wait for each reply from the kernel; a
+	// request that gets none in time fails instead of hanging. 0 means
+	// 30 seconds; a negative value means no limit.
+	ReceiveTimeout time.Duration
+
+	// ReceiveBuffer, when positive, is the receive buffer a batch asks for
+	// with SO_RCVBUF (Linux grants up to net.core.rmem_max, doubled), as in
+	// a container where SO_RCVBUFFORCE is refused. 0 means a batch first
+	// tries to force a buffer large enough for its windows. Batches size
+	// their windows by the buffer they get either way.
+	ReceiveBuffer int
+
+	// Conn, when set, is an open generic-netlink connection to use instead
+	// of dialing one (a fake kernel from package ipvstest, for instance);
+	// the namespace fields are then ignored. The Client owns it from then
+	// on.
+	Conn *netlink.Conn
 }
+
+const defaultReceiveTimeout = 30 * time.Second
 
 // New opens a client in the calling thread's network namespace.
 func New() (*Client, error) { return Dial(nil) }
@@ -55,277 +66,169 @@ func New() (*Client, error) { return Dial(nil) }
 // namespace on a temporarily locked thread (mdlayher/netlink does this), so
 // the calling goroutine's thread does not move.
 //
-// If the kernel has no IPVS family, the error matches ErrNotAvailable.
+// If the kernel has no IPVS family, or the system is not Linux, the error
+// matches ErrNotAvailable.
 func Dial(cfg *Config) (*Client, error) {
-	var (
-		netns int
-		ns    *os.File
-	)
+	var c Config
 	if cfg != nil {
-		netns = cfg.NetNSFD
-		if cfg.NetNSPath != "" {
-			f, err := os.Open(cfg.NetNSPath)
-			if err != nil {
-				return nil, &Error{Op: OpDial, Err: fmt.Errorf("network namespace: %w", err)}
-			}
-			ns, netns = f, int(f.Fd())
-		}
+		c = *cfg
 	}
-	// A fixed read buffer spares a peek before every read. 8 KiB holds any
-	// reply on this socket: the kernel's dump chunks (it sizes them by the
-	// largest read the socket has made) and every single reply.
-	nl, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: mainReadSize})
-	if err == nil {
-		var c *Client
-		if c, err = NewFromConn(nl); err == nil {
-			c.ns = ns
-			c.dumpDial = func(size int) (*netlink.Conn, error) {
-				return netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: netns, MessageBufferSize: size})
-			}
-			return c, nil
-		}
+	if c.Conn != nil {
+		return newClient(c.Conn, &c, nil)
 	}
-	if ns != nil {
-		ns.Close()
+	nl, ns, err := dialSocket(&c)
+	if err != nil {
+		return nil, &Error{Op: OpDial, Err: err}
 	}
-	if _, ok := err.(*Error); !ok {
-		err = &Error{Op: OpDial, Err: err}
-	}
-	return nil, err
+	return newClient(nl, &c, ns)
 }
 
-// NewFromConn builds a client on an open generic-netlink socket and takes
-// ownership of it (it is closed on failure and by Close). It is the seam
-// for tests, e.g. with a fake kernel from package ipvstest; most programs
-// should use New or Dial.
+// NewFromConn builds a client with the default settings on an open
+// generic-netlink connection and takes ownership of it (it is closed on
+// failure and by Close). It is the seam for tests, e.g. with a fake kernel
+// from package ipvstest; it is Dial(&Config{Conn: nl}).
 func NewFromConn(nl *netlink.Conn) (*Client, error) {
-	conn := genetlink.NewConn(nl)
-	fam, err := conn.GetFamily(uapi.FamilyName)
+	return Dial(&Config{Conn: nl})
+}
+
+func newClient(nl *netlink.Conn, cfg *Config, ns *os.File) (*Client, error) {
+	c := &Client{nl: nl, timeout: cfg.ReceiveTimeout, ns: ns}
+	switch {
+	case c.timeout == 0:
+		c.timeout = defaultReceiveTimeout
+	case c.timeout < 0:
+		c.timeout = 0
+	}
+	c.batch.fixedBuffer = cfg.ReceiveBuffer
+	if err := c.lookupFamily(); err != nil {
+		c.Close()
+		return nil, &Error{Op: OpDial, Err: err}
+	}
+	return c, nil
+}
+
+// lookupFamily asks the generic-netlink controller for the IPVS family's ID.
+func (c *Client) lookupFamily() error {
+	ae := netlink.NewAttributeEncoder()
+	ae.String(uapi.CtrlAttrFamilyName, uapi.FamilyName)
+	attrs, err := ae.Encode()
 	if err != nil {
-		conn.Close()
+		return err
+	}
+	msgs, err := c.execute(netlink.Message{
+		Header: netlink.Header{Type: uapi.GenlIDCtrl, Flags: netlink.Request},
+		Data:   append([]byte{uapi.CtrlCmdGetFamily, 1, 0, 0}, attrs...),
+	})
+	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("generic netlink family %q not found: %w", uapi.FamilyName, err)
 		}
-		return nil, &Error{Op: OpDial, Err: err}
+		return err
 	}
-	return &Client{nl: nl, conn: conn, family: fam.ID}, nil
+	var id uint16
+	err = decodeAttrs(genlPayload(msgs[0]), func(ad *netlink.AttributeDecoder) {
+		if ad.Type() == uapi.CtrlAttrFamilyID {
+			id = ad.Uint16()
+		}
+	})
+	if err == nil && id == 0 {
+		err = errors.New("no family ID")
+	}
+	if err != nil {
+		return invalid("family", err)
+	}
+	c.family = id
+	return nil
 }
 
-const (
-	mainReadSize = 8 << 10
-	// maxReadSize holds the largest dump chunk the kernel builds: it caps
-	// the size it takes from earlier reads at 32 KiB. Reads of this size
-	// make the service dump of a large table several times faster than
-	// page-sized chunks.
-	maxReadSize = 32 << 10
-	// smallReadSize is for destination dumps, a few hundred bytes each: a
-	// page less the kernel's skb overhead (NLMSG_GOODSIZE, 3776 on x86-64),
-	// so that each chunk is one page. In the VM 10,000 destination dumps
-	// took 3.7 s with 8 KiB reads, 2.5-3.2 s with 4 KiB and 2.2-2.5 s with
-	// this. A kernel with larger chunks makes dump grow the buffers.
-	smallReadSize = 3776
-)
-
-// yield is called between the system calls of long exchanges (batches,
-// dumps). The Go runtime preempts a goroutine that has gone 10 ms without
-// being rescheduled, time in system calls included, by signalling its
-// thread; under a tracer (strace, a benchmark's ptrace) every such signal
-// stops the whole process, and in an emulated VM a restore or listing of
-// 100,000 entries took 90-350 of them, up to a tenth of its time. Yielding keeps
-// the scheduler seeing progress and costs far less.
-func yield() { runtime.Gosched() }
-
-// Close releases the sockets.
+// Close releases the socket.
 func (c *Client) Close() error {
-	for _, s := range []*dumpSocket{c.svcDump, c.destDump} {
-		if s != nil {
-			s.nl.Close()
-		}
-	}
 	if c.ns != nil {
 		c.ns.Close()
 	}
-	return c.conn.Close()
+	return c.nl.Close()
 }
 
-// request is the one place that builds, sends and receives. Mutations ask
-// for an acknowledgement so success is observable; GET requests must not,
-// or an extra ack message would follow the reply.
-func (c *Client) request(op Op, cmd uint8, flags netlink.HeaderFlags, attrs requestAttrs) ([]genetlink.Message, error) {
-	msg := genetlink.Message{Header: genetlink.Header{Command: cmd, Version: uapi.FamilyVersion}}
-	var w wire
-	w.request(&attrs)
-	msg.Data = w.b
-	msgs, err := c.conn.Execute(msg, c.family, netlink.Request|flags)
-	if err != nil {
-		return nil, &Error{Op: op, Err: err}
-	}
-	return msgs, nil
+// message builds a request of command cmd with the attributes attrs names.
+func (c *Client) message(cmd uint8, flags netlink.HeaderFlags, attrs *requestAttrs) (netlink.Message, error) {
+	data, err := encodeRequest(cmd, attrs)
+	return netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(c.family), Flags: netlink.Request | flags},
+		Data:   data,
+	}, err
 }
 
-func (c *Client) mutate(op Op, cmd uint8, attrs requestAttrs) error {
-	_, err := c.request(op, cmd, netlink.Acknowledge, attrs)
-	return err
-}
-
-// decodeReplies runs fn over the attributes of every reply.
-func decodeReplies(op Op, msgs []genetlink.Message, fn func(attrReader) error) error {
-	for _, m := range msgs {
-		if err := fn(attrReader{b: m.Data}); err != nil {
-			return &Error{Op: op, Err: err}
+// get sends a request that the kernel answers with one message, a doit's
+// reply, and returns that message's attributes.
+func (c *Client) get(op Op, cmd uint8, attrs requestAttrs) ([]byte, error) {
+	m, err := c.message(cmd, 0, &attrs)
+	if err == nil {
+		var msgs []netlink.Message
+		if msgs, err = c.execute(m); err == nil {
+			return genlPayload(msgs[0]), nil
 		}
+	}
+	return nil, &Error{Op: op, Subject: attrs.subject(op), Err: err}
+}
+
+// mutate sends a change and waits for its acknowledgement.
+func (c *Client) mutate(op Op, cmd uint8, attrs requestAttrs) error {
+	m, err := c.message(cmd, netlink.Acknowledge, &attrs)
+	if err == nil {
+		_, err = c.execute(m)
+	}
+	if err != nil {
+		return &Error{Op: op, Subject: attrs.subject(op), Err: err}
 	}
 	return nil
 }
 
-// appendNests decodes each top-level attribute of type attr in one reply's
-// attributes and adds it to dst, or to more once dst is full.
-func appendNests[T any](dst []T, more *overflow[T], payload []byte, attr uint16, decode func(attrReader) (T, error)) ([]T, error) {
-	r := attrReader{b: payload}
-	for r.next() {
-		if r.typ != attr {
-			continue
-		}
-		v, err := decode(r.nested())
-		if err != nil {
-			return dst, err
-		}
-		dst = more.add(dst, v)
+// dumpAll sends a dump request and passes the attributes of every reply to fn.
+func (c *Client) dumpAll(op Op, cmd uint8, attrs requestAttrs, fn func(payload []byte) error) error {
+	m, err := c.message(cmd, netlink.Dump, &attrs)
+	if err == nil {
+		err = c.dump(m, fn)
 	}
-	return dst, r.err
-}
-
-// decodeNests collects, from every reply, each top-level attribute of type
-// attr decoded by decode.
-func decodeNests[T any](op Op, msgs []genetlink.Message, attr uint16, decode func(attrReader) (T, error)) ([]T, error) {
-	out := make([]T, 0, len(msgs))
-	var more overflow[T]
-	var err error
-	for _, m := range msgs {
-		if out, err = appendNests(out, &more, m.Data, attr, decode); err != nil {
-			return more.appendTo(out), &Error{Op: op, Err: err}
-		}
+	if err != nil {
+		return &Error{Op: op, Subject: attrs.subject(op), Err: err}
 	}
-	return more.appendTo(out), nil
+	return nil
 }
 
 // Info returns the kernel's IPVS version and connection table size.
 func (c *Client) Info() (Info, error) {
-	msgs, err := c.request(OpInfo, uapi.CmdGetInfo, 0, requestAttrs{})
+	payload, err := c.get(OpInfo, uapi.CmdGetInfo, requestAttrs{})
 	if err != nil {
 		return Info{}, err
 	}
 	var info Info
-	err = decodeReplies(OpInfo, msgs, func(r attrReader) error {
-		for r.next() {
-			switch r.typ {
-			case uapi.InfoAttrVersion:
-				info.Version = r.u32("version")
-			case uapi.InfoAttrConnTabSize:
-				info.ConnTableSize = r.u32("connection table size")
-			}
+	err = decodeAttrs(payload, func(ad *netlink.AttributeDecoder) {
+		switch ad.Type() {
+		case uapi.InfoAttrVersion:
+			info.Version = ad.Uint32()
+		case uapi.InfoAttrConnTabSize:
+			info.ConnTableSize = ad.Uint32()
 		}
-		return r.err
 	})
-	return info, err
-}
-
-func decodeServiceReplies(op Op, msgs []genetlink.Message) ([]ServiceEntry, error) {
-	return decodeNests(op, msgs, uapi.CmdAttrService, decodeService)
+	if err != nil {
+		return Info{}, &Error{Op: OpInfo, Err: invalid("info", err)}
+	}
+	return info, nil
 }
 
 // Services lists every virtual service, in the kernel's order. An empty
-// table is an empty slice, not an error. The dump goes over a second socket
-// that reads in 32 KiB pieces, opened on first use.
+// table is an empty slice, not an error.
 func (c *Client) Services() ([]ServiceEntry, error) {
-	svcs, err := c.AppendServices(nil)
-	if svcs == nil && err == nil {
-		svcs = []ServiceEntry{}
-	}
-	return svcs, err
-}
-
-// AppendServices appends every service to dst, as Services lists them.
-// Services that do not fit in dst's capacity are collected in chunks, and
-// dst grows once, to its final size, at the end of the dump.
-func (c *Client) AppendServices(dst []ServiceEntry) ([]ServiceEntry, error) {
-	sock, err := c.dumpSocket(&c.svcDump, maxReadSize)
-	if err != nil {
-		return dst, &Error{Op: OpServices, Err: err}
-	}
-	start := len(dst)
-	var more overflow[ServiceEntry]
-	err = c.dump(sock, uapi.CmdGetService, requestAttrs{}, func(payload []byte) error {
+	svcs := []ServiceEntry{}
+	err := c.dumpAll(OpServices, uapi.CmdGetService, requestAttrs{}, func(payload []byte) error {
 		var err error
-		dst, err = appendNests(dst, &more, payload, uapi.CmdAttrService, decodeService)
+		svcs, err = decodeNests(svcs, payload, uapi.CmdAttrService, decodeService)
 		return err
-	}, func() { dst, more = dst[:start], overflow[ServiceEntry]{} })
+	})
 	if err != nil {
-		return dst[:start], &Error{Op: OpServices, Err: err}
+		return nil, err
 	}
-	dst = more.appendTo(dst)
-	return dst[:start+len(dropRepeats(dst[start:]))], nil
-}
-
-// overflow holds what a dump decodes past its destination slice's
-// capacity, in chunks that double up to overflowChunkMax entries. A dump's
-// size is known only at its end; append would grow the slice a quarter at a
-// time once it is large, allocating about five times its final size (8 MB
-// for 10,000 services), where chunks and one final copy allocate two.
-type overflow[T any] struct {
-	chunks [][]T
-	n      int
-}
-
-const overflowChunkMax = 4096
-
-// add appends v to dst while dst has room, otherwise to the chunks.
-func (o *overflow[T]) add(dst []T, v T) []T {
-	if o.n == 0 && len(dst) < cap(dst) {
-		return append(dst, v)
-	}
-	k := len(o.chunks) - 1
-	if k < 0 || len(o.chunks[k]) == cap(o.chunks[k]) {
-		o.chunks = append(o.chunks, make([]T, 0, min(max(16, len(dst)+o.n), overflowChunkMax)))
-		k++
-	}
-	o.chunks[k] = append(o.chunks[k], v)
-	o.n++
-	return dst
-}
-
-// appendTo appends the chunks to dst, growing it at most once.
-func (o *overflow[T]) appendTo(dst []T) []T {
-	if o.n == 0 {
-		return dst
-	}
-	dst = slices.Grow(dst, o.n)
-	for _, c := range o.chunks {
-		dst = append(dst, c...)
-	}
-	*o = overflow[T]{}
-	return dst
-}
-
-// dumpSocket returns *sock, dialing it with reads of size first if the
-// client dials dump sockets; otherwise the main socket.
-func (c *Client) dumpSocket(sock **dumpSocket, size int) (*dumpSocket, error) {
-	if c.dumpDial == nil {
-		if c.main == nil {
-			// The caller's socket may have read with any size up to the
-			// kernel's cap on dump chunks, so dumps read with the cap.
-			c.main = newDumpSocket(c.nl, maxReadSize)
-		}
-		return c.main, nil
-	}
-	if *sock == nil {
-		nl, err := c.dumpDial(size)
-		if err != nil {
-			return nil, err
-		}
-		*sock = newDumpSocket(nl, size)
-	}
-	return *sock, nil
+	return dropRepeats(svcs), nil
 }
 
 // dropRepeats keeps the first of services listed twice. The kernel resumes a
@@ -346,16 +249,16 @@ func dropRepeats(svcs []ServiceEntry) []ServiceEntry {
 
 // Service fetches one service. A missing one matches ErrServiceNotFound.
 func (c *Client) Service(k ServiceKey) (ServiceEntry, error) {
-	msgs, err := c.request(OpService, uapi.CmdGetService, 0, requestAttrs{key: &k})
+	payload, err := c.get(OpService, uapi.CmdGetService, requestAttrs{key: &k})
 	if err != nil {
 		return ServiceEntry{}, err
 	}
-	svcs, err := decodeServiceReplies(OpService, msgs)
-	if err != nil {
-		return ServiceEntry{}, err
+	svcs, err := decodeNests(nil, payload, uapi.CmdAttrService, decodeService)
+	if err == nil && len(svcs) != 1 {
+		err = fmt.Errorf("%w: %d services in the reply, want 1", errInvalidReply, len(svcs))
 	}
-	if len(svcs) != 1 {
-		return ServiceEntry{}, &Error{Op: OpService, Err: fmt.Errorf("%w: %d services in reply, want 1", errInvalidReply, len(svcs))}
+	if err != nil {
+		return ServiceEntry{}, &Error{Op: OpService, Subject: k.describe(), Err: err}
 	}
 	return svcs[0], nil
 }
@@ -381,31 +284,18 @@ func (c *Client) DeleteService(k ServiceKey) error {
 // Destinations lists a service's destinations in the kernel's order. The
 // kernel answers an unknown service with an empty list, not an error.
 func (c *Client) Destinations(k ServiceKey) ([]DestinationEntry, error) {
-	return c.AppendDestinations(nil, k)
-}
-
-// AppendDestinations appends a service's destinations to dst, as
-// Destinations lists them, and returns the extended slice; on error, dst
-// unchanged. Listing many services into one reused slice allocates nothing
-// per service.
-func (c *Client) AppendDestinations(dst []DestinationEntry, k ServiceKey) ([]DestinationEntry, error) {
-	n := len(dst)
-	sock, err := c.dumpSocket(&c.destDump, smallReadSize)
-	if err != nil {
-		return dst, &Error{Op: OpDestinations, Err: err}
-	}
-	err = c.dump(sock, uapi.CmdGetDest, requestAttrs{key: &k}, func(payload []byte) error {
+	dests := []DestinationEntry{}
+	family := k.family()
+	decode := func(b []byte) (DestinationEntry, error) { return decodeDestination(b, family) }
+	err := c.dumpAll(OpDestinations, uapi.CmdGetDest, requestAttrs{key: &k}, func(payload []byte) error {
 		var err error
-		dst, err = appendDestinations(dst, payload, k.Family)
+		dests, err = decodeNests(dests, payload, uapi.CmdAttrDest, decode)
 		return err
-	}, func() { dst = dst[:n] })
+	})
 	if err != nil {
-		return dst[:n], &Error{Op: OpDestinations, Err: err}
+		return nil, err
 	}
-	if dst == nil {
-		dst = []DestinationEntry{}
-	}
-	return dst, nil
+	return dests, nil
 }
 
 // AddDestination adds a real server to a service. Errors match
@@ -429,11 +319,16 @@ func (c *Client) DeleteDestination(k ServiceKey, d Destination) error {
 // Daemons lists the running synchronisation daemons (at most a master and a
 // backup).
 func (c *Client) Daemons() ([]Daemon, error) {
-	msgs, err := c.request(OpDaemons, uapi.CmdGetDaemon, netlink.Dump, requestAttrs{})
+	daemons := []Daemon{}
+	err := c.dumpAll(OpDaemons, uapi.CmdGetDaemon, requestAttrs{}, func(payload []byte) error {
+		var err error
+		daemons, err = decodeNests(daemons, payload, uapi.CmdAttrDaemon, decodeDaemon)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeNests(OpDaemons, msgs, uapi.CmdAttrDaemon, decodeDaemon)
+	return daemons, nil
 }
 
 // StartDaemon starts a synchronisation daemon. Errors match ErrDaemonRunning;
@@ -449,25 +344,25 @@ func (c *Client) StopDaemon(d Daemon) error {
 
 // Timeouts returns the TCP, TCP-FIN and UDP connection timeouts.
 func (c *Client) Timeouts() (Timeouts, error) {
-	msgs, err := c.request(OpTimeouts, uapi.CmdGetConfig, 0, requestAttrs{})
+	payload, err := c.get(OpTimeouts, uapi.CmdGetConfig, requestAttrs{})
 	if err != nil {
 		return Timeouts{}, err
 	}
 	var t Timeouts
-	err = decodeReplies(OpTimeouts, msgs, func(r attrReader) error {
-		for r.next() {
-			switch r.typ {
-			case uapi.CmdAttrTimeoutTCP:
-				t.TCP = r.u32("TCP timeout")
-			case uapi.CmdAttrTimeoutTCPFin:
-				t.TCPFin = r.u32("TCP FIN timeout")
-			case uapi.CmdAttrTimeoutUDP:
-				t.UDP = r.u32("UDP timeout")
-			}
+	err = decodeAttrs(payload, func(ad *netlink.AttributeDecoder) {
+		switch ad.Type() {
+		case uapi.CmdAttrTimeoutTCP:
+			t.TCP = ad.Uint32()
+		case uapi.CmdAttrTimeoutTCPFin:
+			t.TCPFin = ad.Uint32()
+		case uapi.CmdAttrTimeoutUDP:
+			t.UDP = ad.Uint32()
 		}
-		return r.err
 	})
-	return t, err
+	if err != nil {
+		return Timeouts{}, &Error{Op: OpTimeouts, Err: invalid("timeouts", err)}
+	}
+	return t, nil
 }
 
 // SetTimeouts sets the connection timeouts; a zero field is left unchanged.

@@ -542,49 +542,70 @@ func TestIntegrationReferenceReadsClientTable(t *testing.T) {
 	}
 }
 
-// TestIntegrationDumpGrowsCutReads makes the reads smaller than the kernel's
-// smallest dump chunk: every dump is cut, drained, and done again with
-// grown buffers, and must still list every entry exactly once.
-func TestIntegrationDumpGrowsCutReads(t *testing.T) {
-	c, _ := nsClient(t)
-	var want []ipvs.Destination
-	for i := 0; i < 3; i++ {
-		k := tcp80
-		k.Port = uint16(80 + i)
-		if err := c.AddService(ipvs.Service{ServiceKey: k, Scheduler: "rr", Netmask: 0xffffffff}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for j := 0; j < 40; j++ {
-		d := ipvs.Destination{Family: ipvs.IPv4, Addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(j + 1)}), Port: 8080, ForwardMethod: ipvs.Route, Weight: 1}
-		if err := c.AddDestination(tcp80, d); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, d)
-	}
-	if err := ipvs.SetDumpReadSize(c, 256); err != nil {
+// TestIntegrationBatchSmallReceiveBuffer is a restore in a container where
+// the receive buffer cannot be forced: 1,000 failing requests in one Send
+// over a 16 KiB buffer (about 20 error replies) each get exactly their own
+// error, and the next Send works.
+func TestIntegrationBatchSmallReceiveBuffer(t *testing.T) {
+	ns := newNetNS(t)
+	run(t, ns, "/sbin/ip", "link", "set", "lo", "up") // the kernel checks destination addresses against local routes
+	c, err := ipvs.Dial(&ipvs.Config{NetNSFD: int(ns.Fd()), ReceiveBuffer: 8192})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for round := 0; round < 2; round++ { // the second round reads with the grown buffers
-		svcs, err := c.Services()
-		if err != nil || len(svcs) != 3 {
-			t.Fatalf("round %d: Services() = %d services, %v; want 3", round, len(svcs), err)
+	defer c.Close()
+	if err := c.AddService(ipvs.Service{ServiceKey: tcp80, Scheduler: "rr", Netmask: 0xffffffff}); err != nil {
+		t.Fatal(err)
+	}
+	present := ipvs.Destination{Addr: v4("198.51.100.1"), Port: 80, ForwardMethod: ipvs.Route, Weight: 1}
+	if err := c.AddDestination(tcp80, present); err != nil {
+		t.Fatal(err)
+	}
+	missing := tcp80
+	missing.Port = 81
+	type want struct {
+		op    ipvs.Op
+		errno unix.Errno
+	}
+	var wants []want
+	b := c.NewBatch()
+	for i := range 1000 {
+		d := ipvs.Destination{Addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(2 + i%200)}), Port: uint16(1000 + i/200), ForwardMethod: ipvs.Route, Weight: 1}
+		switch i % 4 {
+		case 0:
+			b.AddService(ipvs.Service{ServiceKey: tcp80, Scheduler: "rr", Netmask: 0xffffffff})
+			wants = append(wants, want{ipvs.OpAddService, unix.EEXIST})
+		case 1:
+			b.AddDestination(missing, d)
+			wants = append(wants, want{ipvs.OpAddDestination, unix.ESRCH})
+		case 2:
+			b.DeleteDestination(tcp80, d)
+			wants = append(wants, want{ipvs.OpDeleteDestination, unix.ENOENT})
+		default:
+			b.AddDestination(tcp80, present)
+			wants = append(wants, want{ipvs.OpAddDestination, unix.EEXIST})
 		}
-		got, err := c.Destinations(tcp80)
-		if err != nil {
-			t.Fatalf("round %d: %v", round, err)
+	}
+	results, err := b.Send()
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	for i, r := range results {
+		var e *ipvs.Error
+		if !errors.As(r, &e) || e.Op != wants[i].op || e.Errno() != wants[i].errno {
+			t.Errorf("result %d = %v, want %v from %v", i, r, wants[i].errno, wants[i].op)
 		}
-		var gotDests []ipvs.Destination
-		for _, d := range got {
-			gotDests = append(gotDests, d.Destination)
-		}
-		sortDests := cmpopts.SortSlices(func(a, b ipvs.Destination) bool { return a.Addr.Less(b.Addr) })
-		if diff := cmp.Diff(want, gotDests, cmpAddr, sortDests); diff != "" {
-			t.Fatalf("round %d: destinations (-want +got):\n%s", round, diff)
-		}
-		// Proof that the reads were cut: the buffers grew.
-		if s, d := ipvs.DumpReadSizes(c); s <= 256 || d <= 256 {
-			t.Fatalf("round %d: read sizes %d and %d; the 256-byte reads were never cut", round, s, d)
-		}
+	}
+	if size, err := ipvs.ReceiveBufferOf(c); err != nil || size > 16384 {
+		t.Errorf("receive buffer %d, %v; want the 16 KiB asked for", size, err)
+	}
+	b.AddDestination(tcp80, ipvs.Destination{Addr: v4("198.51.100.250"), Port: 80, ForwardMethod: ipvs.Route, Weight: 1})
+	b.DeleteDestination(tcp80, present)
+	if results, err := b.Send(); err != nil || results[0] != nil || results[1] != nil {
+		t.Fatalf("next Send = %v, %v", results, err)
+	}
+	dests, err := c.Destinations(tcp80)
+	if err != nil || len(dests) != 1 || dests[0].Addr != v4("198.51.100.250") {
+		t.Errorf("Destinations() = %v, %v; want only 198.51.100.250", dests, err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -15,15 +17,23 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
+	"github.com/lvsadm/lvsadm/ipvs/ipvstest"
 )
 
-const testFamilyID = 0x42
+const testFamilyID = ipvstest.FamilyID
 
-// testClient serves fn behind a fake IPVS family.
+var cmpAddr = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+
+// testClient serves fn behind the fake kernel's socket.
 func testClient(t *testing.T, fn genltest.Func) *Client {
 	t.Helper()
-	fam := genetlink.Family{ID: testFamilyID, Name: uapi.FamilyName, Version: uapi.FamilyVersion}
-	c, err := NewFromConn(dialKernelLike(genltest.ServeFamily(fam, fn)))
+	return testClientSocket(t, nil, fn)
+}
+
+// testClientSocket is testClient over a socket cfg describes.
+func testClientSocket(t *testing.T, cfg *ipvstest.SocketConfig, fn genltest.Func) *Client {
+	t.Helper()
+	c, err := NewFromConn(ipvstest.DialFunc(fn, cfg))
 	if err != nil {
 		t.Fatalf("NewFromConn: %v", err)
 	}
@@ -478,7 +488,7 @@ func TestClientInfoTimeoutsDaemons(t *testing.T) {
 				daemon(2, func(ae *netlink.AttributeEncoder) { ae.Bytes(uapi.DaemonAttrMcastGroup6, addr16("ff02::1:2")) }),
 			}, nil
 		}
-		return nil, kernelErrno(unix.EOPNOTSUPP)
+		return nil, unix.EOPNOTSUPP
 	})
 	info, err := c.Info()
 	if err != nil || info != (Info{Version: 0x010201, ConnTableSize: 4096}) || info.VersionString() != "1.2.1" {
@@ -555,8 +565,8 @@ func TestClientRejectsMalformedReplies(t *testing.T) {
 			})
 			_, err := c.Services()
 			var ipvsErr *Error
-			if !errors.As(err, &ipvsErr) || ipvsErr.Op != OpServices {
-				t.Fatalf("Services() error = %v, want *Error for OpServices", err)
+			if !errors.As(err, &ipvsErr) || ipvsErr.Op != OpServices || !errors.Is(err, errInvalidReply) {
+				t.Fatalf("Services() error = %v, want an invalid reply for OpServices", err)
 			}
 		})
 	}
@@ -619,7 +629,7 @@ func TestClientErrors(t *testing.T) {
 		for _, errno := range []unix.Errno{unix.EPERM, unix.EEXIST, unix.ESRCH, unix.ENOENT, unix.EINVAL, unix.ERANGE, unix.ENODEV} {
 			t.Run(op.String()+"/"+unix.ErrnoName(errno), func(t *testing.T) {
 				c := testClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) {
-					return nil, kernelErrno(errno)
+					return nil, errno
 				})
 				err := call(c)
 				var ipvsErr *Error
@@ -644,11 +654,10 @@ func TestClientErrors(t *testing.T) {
 }
 
 func TestNewFromConnMissingFamilyIsNotAvailable(t *testing.T) {
-	// No family is served: the controller answers ENOENT.
-	conn := dialKernelLike(func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) {
-		return nil, kernelErrno(unix.ENOENT)
-	})
-	_, err := NewFromConn(conn)
+	// ip_vs is not loaded: the controller answers ENOENT.
+	k := ipvstest.New()
+	k.SetLoaded(false)
+	_, err := NewFromConn(k.NetlinkConn())
 	if !errors.Is(err, ErrNotAvailable) {
 		t.Fatalf("NewFromConn error = %v, want ErrNotAvailable", err)
 	}
@@ -662,5 +671,308 @@ func TestClientServicesDropsRepeatedEntries(t *testing.T) {
 	got, err := c.Services()
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Services() = %d entries, %v; want the repeated service once", len(got), err)
+	}
+}
+
+// The errors read as sentences naming the operation and its subject, and
+// still match the sentinels and the errno.
+func TestErrorMessages(t *testing.T) {
+	c, k := kernelClient(t, nil, Config{})
+	vip := ServiceKey{Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.10"), Port: 80}
+	rs := Destination{Addr: netip.MustParseAddr("198.51.100.1"), Port: 80, Weight: 1}
+	if err := c.AddService(Service{ServiceKey: vip, Scheduler: "rr"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddDestination(vip, rs); err != nil {
+		t.Fatal(err)
+	}
+	other := ServiceKey{Protocol: UDP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 53}
+	fwm := ServiceKey{Family: IPv6, FWMark: 5}
+	heavy := rs
+	heavy.Addr, heavy.Weight = netip.MustParseAddr("198.51.100.2"), 1<<31
+	tests := []struct {
+		call     func() error
+		want     string
+		sentinel error
+	}{
+		{func() error {
+			_, err := c.Service(ServiceKey{Protocol: TCP, Addr: netip.MustParseAddr("192.0.2.10"), Port: 81})
+			return err
+		},
+			"ipvs: get service 192.0.2.10:81/tcp: no such service", ErrServiceNotFound},
+		{func() error { return c.AddService(Service{ServiceKey: vip, Scheduler: "rr"}) },
+			"ipvs: add service 192.0.2.10:80/tcp: service already exists", ErrServiceExists},
+		{func() error { return c.AddService(Service{ServiceKey: other, Scheduler: "nosuch", Netmask: 128}) },
+			"ipvs: add service [2001:db8::1]:53/udp: scheduler or persistence engine not found", ErrSchedulerNotFound},
+		{func() error { return c.DeleteService(fwm) }, "ipvs: delete service fwmark 5/inet6: no such service", ErrServiceNotFound},
+		{func() error { return c.AddDestination(vip, rs) },
+			"ipvs: add destination 198.51.100.1:80 to 192.0.2.10:80/tcp: destination already exists", ErrDestinationExists},
+		{func() error { return c.AddDestination(vip, heavy) },
+			"ipvs: add destination 198.51.100.2:80 to 192.0.2.10:80/tcp: numerical result out of range", unix.ERANGE},
+		{func() error { return c.EditDestination(vip, heavy) },
+			"ipvs: edit destination 198.51.100.2:80 of 192.0.2.10:80/tcp: numerical result out of range", unix.ERANGE},
+		{func() error { d := rs; d.Port = 81; return c.DeleteDestination(vip, d) },
+			"ipvs: delete destination 198.51.100.1:81 from 192.0.2.10:80/tcp: no such destination", ErrDestinationNotFound},
+		{func() error { return c.AddDestination(other, rs) },
+			"ipvs: add destination 198.51.100.1:80 to [2001:db8::1]:53/udp: no such service", ErrServiceNotFound},
+		{func() error { return c.ZeroService(other) }, "ipvs: zero counters of [2001:db8::1]:53/udp: no such service", ErrServiceNotFound},
+		{func() error { return c.StopDaemon(Daemon{State: DaemonBackup}) }, "ipvs: stop daemon backup: no sync daemon is running", ErrDaemonNotRunning},
+		{func() error { return c.StartDaemon(Daemon{State: DaemonMaster, Interface: "nosuch0"}) },
+			"ipvs: start daemon master on nosuch0: no such device", unix.ENODEV},
+		{func() error { return c.SetTimeouts(Timeouts{TCP: 1 << 31}) }, "ipvs: set timeouts: invalid argument", unix.EINVAL},
+		{func() error { k.FailNext(uapi.CmdFlush, unix.EPERM); return c.Flush() }, "ipvs: flush: permission denied", ErrPermission},
+		{func() error { return &Error{Op: OpDial, Err: needsLinux{"darwin"}} },
+			"ipvs: dial: IP Virtual Server needs Linux; this is darwin", ErrNotAvailable},
+		{func() error { return &Error{Op: Op(99)} }, "ipvs: op(99): unknown error", nil},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("error %q, want %q", err, tt.want)
+			continue
+		}
+		if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+			t.Errorf("%q does not match %v", err, tt.sentinel)
+		}
+	}
+	k.SetLoaded(false)
+	_, err := NewFromConn(k.NetlinkConn())
+	if want := `ipvs: dial: IP Virtual Server is not available in this kernel`; err == nil || err.Error() != want {
+		t.Errorf("dial without ip_vs: %q, want %q", err, want)
+	}
+}
+
+// A kernel that never answers makes requests fail after the receive
+// timeout instead of hanging; when it answers again, so does the client.
+func TestClientReceiveTimeout(t *testing.T) {
+	c, k := kernelClient(t, nil, Config{ReceiveTimeout: 50 * time.Millisecond})
+	k.SetUnresponsive(true)
+	calls := map[Op]func() error{
+		OpInfo:       func() error { _, err := c.Info(); return err },
+		OpServices:   func() error { _, err := c.Services(); return err },
+		OpAddService: func() error { return c.AddService(Service{ServiceKey: tcpKey, Scheduler: "rr"}) },
+	}
+	for op, call := range calls {
+		start := time.Now()
+		err := call()
+		var e *Error
+		if !errors.As(err, &e) || e.Op != op || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%v: error %v, want a timeout", op, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%v: failed after %v", op, d)
+		}
+	}
+	if _, err := c.Info(); err == nil || err.Error() != "ipvs: get info: no reply from the kernel within 50ms: netlink receive: i/o timeout" {
+		t.Errorf("timeout message: %v", err)
+	}
+	k.SetUnresponsive(false)
+	if err := c.AddService(Service{ServiceKey: tcpKey, Scheduler: "rr"}); err != nil {
+		t.Fatalf("after the kernel recovered: %v", err)
+	}
+	if svcs, err := c.Services(); err != nil || len(svcs) != 1 {
+		t.Errorf("Services() = %v, %v", svcs, err)
+	}
+
+	// Without a limit, requests still work.
+	c, _ = kernelClient(t, nil, Config{ReceiveTimeout: -1})
+	if _, err := c.Info(); err != nil {
+		t.Errorf("Info without a timeout: %v", err)
+	}
+}
+
+// Replies to requests the client abandoned are recognised by their
+// sequence numbers and skipped.
+func TestClientSkipsStaleReplies(t *testing.T) {
+	c, _ := kernelClient(t, nil, Config{})
+	stale := func(cmd uint8, flags netlink.HeaderFlags, attrs requestAttrs) {
+		t.Helper()
+		m, err := c.message(cmd, flags, &attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.nl.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := Service{ServiceKey: tcpKey, Scheduler: "rr"}
+	stale(uapi.CmdGetInfo, 0, requestAttrs{})                                   // a reply
+	stale(uapi.CmdDelService, netlink.Acknowledge, requestAttrs{key: &tcpKey})  // an error
+	stale(uapi.CmdGetService, netlink.Dump, requestAttrs{})                     // an empty dump
+	stale(uapi.CmdNewService, netlink.Acknowledge, requestAttrs{service: &svc}) // an ACK
+	if err := c.AddService(svc); !errors.Is(err, ErrServiceExists) {
+		t.Fatalf("AddService: %v, want ErrServiceExists", err)
+	}
+	stale(uapi.CmdGetInfo, 0, requestAttrs{})
+	stale(uapi.CmdDelService, netlink.Acknowledge, requestAttrs{key: &fwmKey})
+	if svcs, err := c.Services(); err != nil || len(svcs) != 1 {
+		t.Errorf("Services() = %v, %v; want the one service", svcs, err)
+	}
+	stale(uapi.CmdGetService, netlink.Dump, requestAttrs{})
+	if info, err := c.Info(); err != nil || info.Version == 0 {
+		t.Errorf("Info() = %v, %v", info, err)
+	}
+	stale(uapi.CmdDelService, netlink.Acknowledge, requestAttrs{key: &fwmKey})
+	b := c.NewBatch()
+	b.DeleteService(fwmKey)
+	b.ZeroAll()
+	if results, err := b.Send(); err != nil || !errors.Is(results[0], ErrServiceNotFound) || results[1] != nil {
+		t.Errorf("Send() = %v, %v", results, err)
+	}
+}
+
+// A key without a family takes its address's, or IPv4 for a fwmark; a
+// destination without one takes its address's, or its service's.
+func TestClientFamilyDefaults(t *testing.T) {
+	var got [][]byte
+	c := testClient(t, func(greq genetlink.Message, _ netlink.Message) ([]genetlink.Message, error) {
+		got = append(got, greq.Data)
+		return nil, nil
+	})
+	v6 := ServiceKey{Protocol: TCP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 80}
+	fwm := ServiceKey{FWMark: 3}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.AddService(Service{ServiceKey: v6, Scheduler: "rr", Netmask: 64}))
+	must(c.DeleteService(fwm))
+	must(c.AddDestination(tcpKey, Destination{Addr: netip.MustParseAddr("2001:db8::9"), Port: 80, ForwardMethod: Tunnel}))
+	must(c.DeleteDestination(v6, Destination{Port: 80}))
+	want := [][]byte{
+		attrs(t, func(ae *netlink.AttributeEncoder) {
+			ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint16(uapi.SvcAttrAF, 10)
+				ae.Uint16(uapi.SvcAttrProtocol, 6)
+				ae.Bytes(uapi.SvcAttrAddr, addr16("2001:db8::1"))
+				ae.Bytes(uapi.SvcAttrPort, be16(80))
+				ae.String(uapi.SvcAttrSchedName, "rr")
+				ae.Bytes(uapi.SvcAttrFlags, flags8(0, 0xffffffff))
+				ae.Uint32(uapi.SvcAttrTimeout, 0)
+				ae.Uint32(uapi.SvcAttrNetmask, 64) // a prefix length, in host order
+				return nil
+			})
+		}),
+		attrs(t, func(ae *netlink.AttributeEncoder) {
+			ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint16(uapi.SvcAttrAF, 2)
+				ae.Uint32(uapi.SvcAttrFWMark, 3)
+				return nil
+			})
+		}),
+		attrs(t, func(ae *netlink.AttributeEncoder) {
+			ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error { tcpKeyAttrs(ae); return nil })
+			ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint16(uapi.DestAttrAddrFamily, 10)
+				ae.Bytes(uapi.DestAttrAddr, addr16("2001:db8::9"))
+				ae.Bytes(uapi.DestAttrPort, be16(80))
+				ae.Uint32(uapi.DestAttrFwdMethod, 2)
+				ae.Uint32(uapi.DestAttrWeight, 0)
+				ae.Uint8(uapi.DestAttrTunType, 0)
+				ae.Bytes(uapi.DestAttrTunPort, be16(0))
+				ae.Uint16(uapi.DestAttrTunFlags, 0)
+				ae.Uint32(uapi.DestAttrUThresh, 0)
+				ae.Uint32(uapi.DestAttrLThresh, 0)
+				return nil
+			})
+		}),
+		attrs(t, func(ae *netlink.AttributeEncoder) {
+			ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint16(uapi.SvcAttrAF, 10)
+				ae.Uint16(uapi.SvcAttrProtocol, 6)
+				ae.Bytes(uapi.SvcAttrAddr, addr16("2001:db8::1"))
+				ae.Bytes(uapi.SvcAttrPort, be16(80))
+				return nil
+			})
+			ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint16(uapi.DestAttrAddrFamily, 10)
+				ae.Bytes(uapi.DestAttrAddr, make([]byte, 16))
+				ae.Bytes(uapi.DestAttrPort, be16(80))
+				return nil
+			})
+		}),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// Each Batch method sends exactly what the Client method does.
+func TestBatchRequestsMatchClientMethods(t *testing.T) {
+	var seen [][]byte
+	c := testClient(t, func(greq genetlink.Message, _ netlink.Message) ([]genetlink.Message, error) {
+		seen = append(seen, append([]byte{greq.Header.Command}, greq.Data...))
+		return nil, nil
+	})
+	svc := Service{ServiceKey: tcpKey, Scheduler: "wrr", PE: "sip", Flags: FlagPersistent, Timeout: 60, Netmask: 0xffffff00}
+	d := Destination{Addr: netip.MustParseAddr("198.51.100.3"), Port: 8080, ForwardMethod: Route, Weight: 5, UpperThreshold: 9}
+	daemon := Daemon{State: DaemonMaster, Interface: "eth0", SyncID: 4, Group: netip.MustParseAddr("239.0.0.1"), Port: 8000, TTL: 2, MaxLen: 1000}
+	pairs := []struct {
+		single func() error
+		batch  func(b *Batch)
+	}{
+		{func() error { return c.AddService(svc) }, func(b *Batch) { b.AddService(svc) }},
+		{func() error { return c.EditService(svc) }, func(b *Batch) { b.EditService(svc) }},
+		{func() error { return c.DeleteService(fwmKey) }, func(b *Batch) { b.DeleteService(fwmKey) }},
+		{func() error { return c.AddDestination(tcpKey, d) }, func(b *Batch) { b.AddDestination(tcpKey, d) }},
+		{func() error { return c.EditDestination(tcpKey, d) }, func(b *Batch) { b.EditDestination(tcpKey, d) }},
+		{func() error { return c.DeleteDestination(tcpKey, d) }, func(b *Batch) { b.DeleteDestination(tcpKey, d) }},
+		{func() error { return c.StartDaemon(daemon) }, func(b *Batch) { b.StartDaemon(daemon) }},
+		{func() error { return c.StopDaemon(daemon) }, func(b *Batch) { b.StopDaemon(daemon) }},
+		{func() error { return c.SetTimeouts(Timeouts{TCP: 5, UDP: 7}) }, func(b *Batch) { b.SetTimeouts(Timeouts{TCP: 5, UDP: 7}) }},
+		{func() error { return c.ZeroService(tcpKey) }, func(b *Batch) { b.ZeroService(tcpKey) }},
+		{c.ZeroAll, func(b *Batch) { b.ZeroAll() }},
+		{c.Flush, func(b *Batch) { b.Flush() }},
+	}
+	b := c.NewBatch()
+	for _, p := range pairs {
+		if err := p.single(); err != nil {
+			t.Fatal(err)
+		}
+		p.batch(b)
+	}
+	single := seen
+	seen = nil
+	if results, err := b.Send(); err != nil || slices.ContainsFunc(results, func(e error) bool { return e != nil }) {
+		t.Fatalf("Send() = %v, %v", results, err)
+	}
+	if diff := cmp.Diff(single, seen); diff != "" {
+		t.Errorf("batch requests differ from single ones (-single +batch):\n%s", diff)
+	}
+}
+
+// Dumps larger than a read come in many chunks; all arrive, in order.
+func TestClientLargeDumps(t *testing.T) {
+	c, _ := kernelClient(t, &ipvstest.SocketConfig{ReadSize: 4096}, Config{})
+	b := c.NewBatch()
+	var want []DestinationEntry
+	for i := range 2000 {
+		k := tcpKey
+		if i > 0 {
+			k.Port = uint16(1000 + i)
+		}
+		b.AddService(Service{ServiceKey: k, Scheduler: "rr", Netmask: 0xffffffff})
+		if i < 1000 {
+			d := Destination{Family: IPv4, Addr: netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), Port: 80, Weight: 1}
+			b.AddDestination(tcpKey, d)
+			want = append([]DestinationEntry{{Destination: d}}, want...) // newest first
+		}
+	}
+	results, err := b.Send()
+	if i := slices.IndexFunc(results, func(e error) bool { return e != nil }); err != nil || i >= 0 {
+		t.Fatalf("Send(): request %d failed, error %v", i, err)
+	}
+	svcs, err := c.Services()
+	if err != nil || len(svcs) != 2000 {
+		t.Fatalf("Services() = %d services, %v", len(svcs), err)
+	}
+	got, err := c.Destinations(tcpKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmpAddr); diff != "" {
+		t.Errorf("destinations (-want +got):\n%s", diff)
 	}
 }

@@ -2,21 +2,23 @@ package ipvs
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/mdlayher/netlink"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
 // Encoding notes. The IPVS family mixes byte orders inside one nest: ports
-// (service, destination, tunnel) and the IPv4 netmask and multicast group are
-// in network order; everything else is in host order. Addresses are sent as
-// the 16 bytes of the kernel's union nf_inet_addr, as libipvs does.
+// (service, destination, tunnel) and the IPv4 netmask and multicast group
+// are in network order; everything else is in host order. Addresses are
+// sent as the 16 bytes of the kernel's union nf_inet_addr, as libipvs does,
+// and service flags as struct ip_vs_flags (the flags, then a mask).
 
 // requestAttrs names the attributes of one request; each set field becomes
-// its top-level attribute, in this order. It is a value rather than a
-// function that appends, so encoding a request allocates nothing and the
-// encoder stays on the stack (a restore encodes 100,000 requests).
+// its top-level attribute, in this order.
 type requestAttrs struct {
 	service  *Service     // SERVICE with every setting (NEW_SERVICE, SET_SERVICE)
 	key      *ServiceKey  // SERVICE with what identifies it
@@ -26,39 +28,77 @@ type requestAttrs struct {
 	timeouts *Timeouts // the three timeout attributes, not nested
 }
 
-func (w *wire) request(a *requestAttrs) {
-	if a.service != nil {
-		n := w.openNest()
-		encodeService(w, a.service)
-		w.closeNest(n, uapi.CmdAttrService)
+// subject names what a request for op with these attributes is about, for
+// its error: "192.0.2.10:80/tcp", "198.51.100.1:80 to 192.0.2.10:80/tcp",
+// "master on eth0".
+func (a *requestAttrs) subject(op Op) string {
+	switch {
+	case a.service != nil:
+		return a.service.describe()
+	case a.key != nil && a.dest != nil && op == OpAddDestination:
+		return addrPort(a.dest.Addr, a.dest.Port) + " to " + a.key.describe()
+	case a.key != nil && a.dest != nil:
+		return addrPort(a.dest.Addr, a.dest.Port) + " of " + a.key.describe()
+	case a.key != nil && a.destKey != nil:
+		return addrPort(a.destKey.Addr, a.destKey.Port) + " from " + a.key.describe()
+	case a.key != nil && (op == OpZero || op == OpDestinations):
+		return "of " + a.key.describe()
+	case a.key != nil:
+		return a.key.describe()
+	case a.daemon != nil && a.daemon.Interface != "" && op == OpStartDaemon:
+		return a.daemon.State.String() + " on " + a.daemon.Interface
+	case a.daemon != nil:
+		return a.daemon.State.String()
+	}
+	return ""
+}
+
+// encodeRequest returns the payload of a request: the generic-netlink
+// header for cmd, then the attributes.
+func encodeRequest(cmd uint8, a *requestAttrs) ([]byte, error) {
+	ae := netlink.NewAttributeEncoder()
+	if s := a.service; s != nil {
+		ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
+			encodeService(ae, s)
+			return nil
+		})
 	}
 	var key ServiceKey
 	if a.key != nil {
 		key = *a.key
-		n := w.openNest()
-		encodeServiceKey(w, &key)
-		w.closeNest(n, uapi.CmdAttrService)
+		ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
+			encodeServiceKey(ae, &key)
+			return nil
+		})
 	}
-	if a.dest != nil {
-		n := w.openNest()
-		encodeDestination(w, &key, a.dest)
-		w.closeNest(n, uapi.CmdAttrDest)
+	if d := a.dest; d != nil {
+		ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
+			encodeDestination(ae, &key, d)
+			return nil
+		})
 	}
-	if a.destKey != nil {
-		n := w.openNest()
-		encodeDestinationKey(w, &key, a.destKey)
-		w.closeNest(n, uapi.CmdAttrDest)
+	if d := a.destKey; d != nil {
+		ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
+			encodeDestinationKey(ae, &key, d)
+			return nil
+		})
 	}
-	if a.daemon != nil {
-		n := w.openNest()
-		encodeDaemon(w, a.daemon)
-		w.closeNest(n, uapi.CmdAttrDaemon)
+	if d := a.daemon; d != nil {
+		ae.Nested(uapi.CmdAttrDaemon, func(ae *netlink.AttributeEncoder) error {
+			encodeDaemon(ae, d)
+			return nil
+		})
 	}
 	if t := a.timeouts; t != nil {
-		w.u32(uapi.CmdAttrTimeoutTCP, t.TCP)
-		w.u32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
-		w.u32(uapi.CmdAttrTimeoutUDP, t.UDP)
+		ae.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
+		ae.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
+		ae.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
 	}
+	attrs, err := ae.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{cmd, uapi.FamilyVersion, 0, 0}, attrs...), nil
 }
 
 // stopDaemonAttrs is what stopping a daemon sends: the kernel needs only
@@ -67,138 +107,170 @@ func stopDaemonAttrs(d Daemon) requestAttrs {
 	return requestAttrs{daemon: &Daemon{State: d.State, Interface: d.Interface, SyncID: d.SyncID}}
 }
 
-func encodeAddr(w *wire, typ uint16, a netip.Addr) {
-	var b [16]byte
+func encodeAddr(ae *netlink.AttributeEncoder, typ uint16, a netip.Addr) {
+	b := make([]byte, 16)
 	if a.Is4() {
 		v4 := a.As4()
-		copy(b[:], v4[:])
+		copy(b, v4[:])
 	} else if a.IsValid() {
-		b = a.As16()
+		v6 := a.As16()
+		copy(b, v6[:])
 	}
-	w.attr(typ, b[:])
+	ae.Bytes(typ, b)
+}
+
+func encodeBE16(ae *netlink.AttributeEncoder, typ uint16, v uint16) {
+	ae.Bytes(typ, binary.BigEndian.AppendUint16(nil, v))
 }
 
 // encodeServiceKey writes the attributes that identify a service.
-func encodeServiceKey(w *wire, k *ServiceKey) {
-	w.u16(uapi.SvcAttrAF, uint16(k.Family))
+func encodeServiceKey(ae *netlink.AttributeEncoder, k *ServiceKey) {
+	ae.Uint16(uapi.SvcAttrAF, uint16(k.family()))
 	if k.IsFWMark() {
-		w.u32(uapi.SvcAttrFWMark, k.FWMark)
+		ae.Uint32(uapi.SvcAttrFWMark, k.FWMark)
 		return
 	}
-	w.u16(uapi.SvcAttrProtocol, uint16(k.Protocol))
-	encodeAddr(w, uapi.SvcAttrAddr, k.Addr)
-	w.be16(uapi.SvcAttrPort, k.Port)
+	ae.Uint16(uapi.SvcAttrProtocol, uint16(k.Protocol))
+	encodeAddr(ae, uapi.SvcAttrAddr, k.Addr)
+	encodeBE16(ae, uapi.SvcAttrPort, k.Port)
 }
 
 // encodeService writes the full service, as NEW_SERVICE and SET_SERVICE need.
-func encodeService(w *wire, s *Service) {
-	encodeServiceKey(w, &s.ServiceKey)
-	w.str(uapi.SvcAttrSchedName, s.Scheduler)
+func encodeService(ae *netlink.AttributeEncoder, s *Service) {
+	encodeServiceKey(ae, &s.ServiceKey)
+	ae.String(uapi.SvcAttrSchedName, s.Scheduler)
 	if s.PE != "" {
-		w.str(uapi.SvcAttrPEName, s.PE)
+		ae.String(uapi.SvcAttrPEName, s.PE)
 	}
-	w.header(uapi.SvcAttrFlags, 8)
-	w.b = binary.NativeEndian.AppendUint32(w.b, uint32(s.Flags))
-	w.b = binary.NativeEndian.AppendUint32(w.b, ^uint32(0)) // mask: replace every flag
-	w.u32(uapi.SvcAttrTimeout, s.Timeout)
-	if s.Family == IPv6 {
-		w.u32(uapi.SvcAttrNetmask, s.Netmask)
+	flags := binary.NativeEndian.AppendUint32(nil, uint32(s.Flags))
+	flags = binary.NativeEndian.AppendUint32(flags, ^uint32(0)) // mask: replace every flag
+	ae.Bytes(uapi.SvcAttrFlags, flags)
+	ae.Uint32(uapi.SvcAttrTimeout, s.Timeout)
+	if s.family() == IPv6 {
+		ae.Uint32(uapi.SvcAttrNetmask, s.Netmask) // a prefix length
 	} else {
-		w.be32(uapi.SvcAttrNetmask, s.Netmask)
+		ae.Bytes(uapi.SvcAttrNetmask, binary.BigEndian.AppendUint32(nil, s.Netmask))
 	}
-}
-
-func destFamily(k *ServiceKey, d *Destination) Family {
-	if d.Family != 0 {
-		return d.Family
-	}
-	return k.Family
 }
 
 // encodeDestinationKey writes what DEL_DEST needs to find a destination.
-func encodeDestinationKey(w *wire, k *ServiceKey, d *Destination) {
-	w.u16(uapi.DestAttrAddrFamily, uint16(destFamily(k, d)))
-	encodeAddr(w, uapi.DestAttrAddr, d.Addr)
-	w.be16(uapi.DestAttrPort, d.Port)
+func encodeDestinationKey(ae *netlink.AttributeEncoder, k *ServiceKey, d *Destination) {
+	ae.Uint16(uapi.DestAttrAddrFamily, uint16(d.family(k)))
+	encodeAddr(ae, uapi.DestAttrAddr, d.Addr)
+	encodeBE16(ae, uapi.DestAttrPort, d.Port)
 }
 
 // encodeDestination writes the full destination, as NEW_DEST and SET_DEST need.
-func encodeDestination(w *wire, k *ServiceKey, d *Destination) {
-	encodeDestinationKey(w, k, d)
-	w.u32(uapi.DestAttrFwdMethod, uint32(d.ForwardMethod))
-	w.u32(uapi.DestAttrWeight, d.Weight)
-	w.u8(uapi.DestAttrTunType, uint8(d.TunnelType))
-	w.be16(uapi.DestAttrTunPort, d.TunnelPort)
-	w.u16(uapi.DestAttrTunFlags, uint16(d.TunnelFlags))
-	w.u32(uapi.DestAttrUThresh, d.UpperThreshold)
-	w.u32(uapi.DestAttrLThresh, d.LowerThreshold)
+func encodeDestination(ae *netlink.AttributeEncoder, k *ServiceKey, d *Destination) {
+	encodeDestinationKey(ae, k, d)
+	ae.Uint32(uapi.DestAttrFwdMethod, uint32(d.ForwardMethod))
+	ae.Uint32(uapi.DestAttrWeight, d.Weight)
+	ae.Uint8(uapi.DestAttrTunType, uint8(d.TunnelType))
+	encodeBE16(ae, uapi.DestAttrTunPort, d.TunnelPort)
+	ae.Uint16(uapi.DestAttrTunFlags, uint16(d.TunnelFlags))
+	ae.Uint32(uapi.DestAttrUThresh, d.UpperThreshold)
+	ae.Uint32(uapi.DestAttrLThresh, d.LowerThreshold)
 }
 
-func encodeDaemon(w *wire, d *Daemon) {
-	w.u32(uapi.DaemonAttrState, uint32(d.State))
-	w.str(uapi.DaemonAttrMcastIfn, d.Interface)
-	w.u32(uapi.DaemonAttrSyncID, d.SyncID)
+func encodeDaemon(ae *netlink.AttributeEncoder, d *Daemon) {
+	ae.Uint32(uapi.DaemonAttrState, uint32(d.State))
+	ae.String(uapi.DaemonAttrMcastIfn, d.Interface)
+	ae.Uint32(uapi.DaemonAttrSyncID, d.SyncID)
 	if d.MaxLen != 0 {
-		w.u16(uapi.DaemonAttrSyncMaxLen, d.MaxLen)
+		ae.Uint16(uapi.DaemonAttrSyncMaxLen, d.MaxLen)
 	}
 	if d.Port != 0 {
-		w.u16(uapi.DaemonAttrMcastPort, d.Port)
+		ae.Uint16(uapi.DaemonAttrMcastPort, d.Port)
 	}
 	if d.TTL != 0 {
-		w.u8(uapi.DaemonAttrMcastTTL, d.TTL)
+		ae.Uint8(uapi.DaemonAttrMcastTTL, d.TTL)
 	}
 	switch {
 	case d.Group.Is4():
 		g := d.Group.As4()
-		w.attr(uapi.DaemonAttrMcastGroup, g[:])
+		ae.Bytes(uapi.DaemonAttrMcastGroup, g[:])
 	case d.Group.Is6():
 		g := d.Group.As16()
-		w.attr(uapi.DaemonAttrMcastGroup6, g[:])
+		ae.Bytes(uapi.DaemonAttrMcastGroup6, g[:])
 	}
 }
 
-// Decoding. Every decoder walks the attributes in place with an attrReader
-// (no allocation per attribute: a listing decodes 100,000 destinations).
-// Every fixed-size attribute is length-checked; attributes the client does
-// not know are skipped; the first malformed attribute ends the decode with
-// an error matching errInvalidReply.
+// Decoding. Every fixed-size attribute is length-checked (the decoder's
+// getters report a wrong length); attributes the client does not know are
+// skipped; the first malformed attribute ends the decode with an error
+// matching errInvalidReply.
 
-func lengthError(name string, got, want int) error {
-	return fmt.Errorf("%w: %s attribute is %d bytes, want %d", errInvalidReply, name, got, want)
+// errInvalidReply marks a kernel reply the client cannot decode.
+var errInvalidReply = errors.New("invalid reply from the kernel")
+
+func invalid(what string, err error) error {
+	return fmt.Errorf("%w: %s: %v", errInvalidReply, what, err)
 }
 
-// rawAddr returns an address's bytes, kept until the family is known.
-func rawAddr(r *attrReader, name string) []byte {
-	if len(r.val) != 4 && len(r.val) != 16 {
-		r.fail(fmt.Errorf("%w: %s attribute is %d bytes, want 4 or 16", errInvalidReply, name, len(r.val)))
+// decodeAttrs runs fn over the attributes in b and returns the decoder's
+// error, if any.
+func decodeAttrs(b []byte, fn func(ad *netlink.AttributeDecoder)) error {
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		fn(ad)
+	}
+	return ad.Err()
+}
+
+// bigEndian16 reads the current attribute as a big-endian uint16.
+func bigEndian16(ad *netlink.AttributeDecoder) uint16 {
+	ad.ByteOrder = binary.BigEndian
+	v := ad.Uint16()
+	ad.ByteOrder = binary.NativeEndian
+	return v
+}
+
+// fixed keeps a reference to the current attribute's value in *dst after
+// checking that it has n bytes.
+func fixed(ad *netlink.AttributeDecoder, dst *[]byte, n int) {
+	ad.Do(func(b []byte) error {
+		if len(b) != n {
+			return fmt.Errorf("attribute %d has %d bytes, want %d", ad.Type(), len(b), n)
+		}
+		*dst = b
 		return nil
-	}
-	return r.val
+	})
 }
 
-// addrOf interprets raw address bytes for a family. A missing address
-// decodes to the unset netip.Addr.
+// raw keeps a reference to the current attribute's value in *dst.
+func raw(ad *netlink.AttributeDecoder, dst *[]byte) {
+	ad.Do(func(b []byte) error {
+		*dst = b
+		return nil
+	})
+}
+
+// addrOf interprets the bytes of an address attribute for a family: 16 for
+// IPv6, 4 or 16 (an nf_inet_addr) for IPv4. A missing address decodes to
+// the unset netip.Addr.
 func addrOf(f Family, b []byte) (netip.Addr, error) {
 	switch {
-	case len(b) == 0:
+	case b == nil:
 		return netip.Addr{}, nil
 	case f == IPv6 && len(b) == 16:
 		return netip.AddrFrom16([16]byte(b)), nil
-	case f == IPv6:
-		return netip.Addr{}, fmt.Errorf("%w: IPv6 address of %d bytes", errInvalidReply, len(b))
-	default:
+	case f != IPv6 && (len(b) == 4 || len(b) == 16):
 		return netip.AddrFrom4([4]byte(b[:4])), nil
 	}
+	return netip.Addr{}, fmt.Errorf("%s address of %d bytes", f, len(b))
 }
 
 // decodeStats decodes IPVS_*_ATTR_STATS (wide false: 32-bit counters except
 // the byte counters) or IPVS_*_ATTR_STATS64 (wide true: all 64-bit).
-func decodeStats(r attrReader, wide bool) (Stats, error) {
+func decodeStats(b []byte, wide bool) (Stats, error) {
 	var st Stats
-	for r.next() {
+	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) {
 		var dst *uint64
 		always64 := false
-		switch r.typ {
+		switch ad.Type() {
 		case uapi.StatsConns:
 			dst = &st.Connections
 		case uapi.StatsInPkts:
@@ -220,103 +292,90 @@ func decodeStats(r attrReader, wide bool) (Stats, error) {
 		case uapi.StatsOutBPS:
 			dst = &st.BPSOut
 		default:
-			continue
+			return
 		}
 		if wide || always64 {
-			*dst = r.u64("statistics counter")
+			*dst = ad.Uint64()
 		} else {
-			*dst = uint64(r.u32("statistics counter"))
+			*dst = uint64(ad.Uint32())
 		}
-	}
-	return st, r.err
+	})
+	return st, err
 }
 
-// statsPair keeps the 32-bit and 64-bit statistics nests of one entry, to
-// decode only the better one: the 64-bit one when it came. (Kernels since
-// 4.1 send both; decoding one halves the cost of a listing with counters.)
-type statsPair struct {
-	narrow, wide       []byte
-	hasNarrow, hasWide bool
-}
+// statsPair holds an entry's 32-bit and 64-bit statistics nests, to decode
+// the better one: the 64-bit one when it came (kernels since 4.1).
+type statsPair struct{ narrow, wide []byte }
 
-func (p *statsPair) keep(r *attrReader, wide bool) {
-	if wide {
-		p.wide, p.hasWide = r.val, true
-	} else {
-		p.narrow, p.hasNarrow = r.val, true
-	}
-}
-
-func (p *statsPair) decode() (Stats, error) {
+func (p statsPair) decode() (Stats, error) {
 	switch {
-	case p.hasWide:
-		return decodeStats(attrReader{b: p.wide}, true)
-	case p.hasNarrow:
-		return decodeStats(attrReader{b: p.narrow}, false)
+	case p.wide != nil:
+		return decodeStats(p.wide, true)
+	case p.narrow != nil:
+		return decodeStats(p.narrow, false)
 	}
 	return Stats{}, nil
 }
 
 // decodeService decodes the attributes inside IPVS_CMD_ATTR_SERVICE.
-func decodeService(r attrReader) (ServiceEntry, error) {
+func decodeService(b []byte) (ServiceEntry, error) {
 	var (
 		s             ServiceEntry
 		addr, netmask []byte
+		flags         []byte
 		stats         statsPair
-		has           bool
+		seen          bool
 	)
-	for r.next() {
-		switch r.typ {
+	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) {
+		seen = true
+		switch ad.Type() {
 		case uapi.SvcAttrAF:
-			s.Family = Family(r.u16("service family"))
+			s.Family = Family(ad.Uint16())
 		case uapi.SvcAttrProtocol:
-			s.Protocol = Protocol(r.u16("service protocol"))
+			s.Protocol = Protocol(ad.Uint16())
 		case uapi.SvcAttrAddr:
-			addr = rawAddr(&r, "service address")
+			raw(ad, &addr)
 		case uapi.SvcAttrPort:
-			s.Port = r.be16("service port")
+			s.Port = bigEndian16(ad)
 		case uapi.SvcAttrFWMark:
-			s.FWMark = r.u32("service fwmark")
+			s.FWMark = ad.Uint32()
 		case uapi.SvcAttrSchedName:
-			s.Scheduler = r.str()
+			s.Scheduler = ad.String()
 		case uapi.SvcAttrPEName:
-			s.PE = r.str()
+			s.PE = ad.String()
 		case uapi.SvcAttrFlags:
-			// struct ip_vs_flags: the flags, then the mask.
-			if b := r.fixed("service flags", 8); b != nil {
-				s.Flags = ServiceFlags(binary.NativeEndian.Uint32(b[0:4]))
-			}
+			fixed(ad, &flags, 8)
 		case uapi.SvcAttrTimeout:
-			s.Timeout = r.u32("service timeout")
+			s.Timeout = ad.Uint32()
 		case uapi.SvcAttrNetmask:
-			netmask = r.fixed("service netmask", 4)
+			fixed(ad, &netmask, 4)
 		case uapi.SvcAttrStats:
-			stats.keep(&r, false)
+			raw(ad, &stats.narrow)
 		case uapi.SvcAttrStats64:
-			stats.keep(&r, true)
+			raw(ad, &stats.wide)
 		}
-		has = true
+	})
+	if err == nil && !seen {
+		err = errors.New("no attributes")
 	}
-	if r.err != nil {
-		return ServiceEntry{}, r.err
+	if err == nil {
+		s.Addr, err = addrOf(s.Family, addr)
 	}
-	if !has {
-		return ServiceEntry{}, fmt.Errorf("%w: empty service", errInvalidReply)
+	if err == nil {
+		s.Stats, err = stats.decode()
 	}
-	var err error
-	if s.Addr, err = addrOf(s.Family, addr); err != nil {
-		return ServiceEntry{}, err
+	if err != nil {
+		return ServiceEntry{}, invalid("service", err)
 	}
-	if netmask != nil {
-		// The IPv4 mask travels in network order, the IPv6 prefix length in host order.
-		if s.Family == IPv6 {
-			s.Netmask = binary.NativeEndian.Uint32(netmask)
-		} else {
-			s.Netmask = binary.BigEndian.Uint32(netmask)
-		}
+	if flags != nil {
+		s.Flags = ServiceFlags(binary.NativeEndian.Uint32(flags)) // the mask that follows is not needed
 	}
-	if s.Stats, err = stats.decode(); err != nil {
-		return ServiceEntry{}, err
+	switch {
+	case netmask == nil:
+	case s.Family == IPv6:
+		s.Netmask = binary.NativeEndian.Uint32(netmask) // a prefix length
+	default:
+		s.Netmask = binary.BigEndian.Uint32(netmask)
 	}
 	return s, nil
 }
@@ -324,109 +383,120 @@ func decodeService(r attrReader) (ServiceEntry, error) {
 // decodeDestination decodes the attributes inside IPVS_CMD_ATTR_DEST. A
 // destination without an address family attribute (kernels before 3.18) has
 // its service's family.
-func decodeDestination(r attrReader, svcFamily Family) (DestinationEntry, error) {
-	var d DestinationEntry
-	err := decodeDestinationInto(&d, r, svcFamily)
-	return d, err
-}
-
-// decodeDestinationInto is decodeDestination writing into a zeroed *d, so
-// that a dump decodes straight into its slice.
-func decodeDestinationInto(d *DestinationEntry, r attrReader, svcFamily Family) error {
+func decodeDestination(b []byte, svcFamily Family) (DestinationEntry, error) {
 	var (
+		d     DestinationEntry
 		addr  []byte
 		stats statsPair
 	)
 	d.Family = svcFamily
-	for r.next() {
-		switch r.typ {
+	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) {
+		switch ad.Type() {
 		case uapi.DestAttrAddr:
-			addr = rawAddr(&r, "destination address")
+			raw(ad, &addr)
 		case uapi.DestAttrPort:
-			d.Port = r.be16("destination port")
+			d.Port = bigEndian16(ad)
 		case uapi.DestAttrFwdMethod:
-			d.ForwardMethod = ForwardMethod(r.u32("forwarding method"))
+			d.ForwardMethod = ForwardMethod(ad.Uint32())
 		case uapi.DestAttrWeight:
-			d.Weight = r.u32("weight")
+			d.Weight = ad.Uint32()
 		case uapi.DestAttrUThresh:
-			d.UpperThreshold = r.u32("upper threshold")
+			d.UpperThreshold = ad.Uint32()
 		case uapi.DestAttrLThresh:
-			d.LowerThreshold = r.u32("lower threshold")
+			d.LowerThreshold = ad.Uint32()
 		case uapi.DestAttrActiveConns:
-			d.ActiveConns = r.u32("active connections")
+			d.ActiveConns = ad.Uint32()
 		case uapi.DestAttrInactConns:
-			d.InactiveConns = r.u32("inactive connections")
+			d.InactiveConns = ad.Uint32()
 		case uapi.DestAttrPersistConns:
-			d.PersistentConns = r.u32("persistent connections")
+			d.PersistentConns = ad.Uint32()
 		case uapi.DestAttrAddrFamily:
-			d.Family = Family(r.u16("destination family"))
+			d.Family = Family(ad.Uint16())
 		case uapi.DestAttrTunType:
-			d.TunnelType = TunnelType(r.u8("tunnel type"))
+			d.TunnelType = TunnelType(ad.Uint8())
 		case uapi.DestAttrTunPort:
-			d.TunnelPort = r.be16("tunnel port")
+			d.TunnelPort = bigEndian16(ad)
 		case uapi.DestAttrTunFlags:
-			d.TunnelFlags = TunnelFlags(r.u16("tunnel flags"))
+			d.TunnelFlags = TunnelFlags(ad.Uint16())
 		case uapi.DestAttrStats:
-			stats.keep(&r, false)
+			raw(ad, &stats.narrow)
 		case uapi.DestAttrStats64:
-			stats.keep(&r, true)
+			raw(ad, &stats.wide)
 		}
+	})
+	if err == nil {
+		d.Addr, err = addrOf(d.Family, addr)
 	}
-	if r.err != nil {
-		return r.err
+	if err == nil {
+		d.Stats, err = stats.decode()
 	}
-	var err error
-	if d.Addr, err = addrOf(d.Family, addr); err != nil {
-		return err
+	if err != nil {
+		return DestinationEntry{}, invalid("destination", err)
 	}
-	d.Stats, err = stats.decode()
-	return err
+	return d, nil
 }
 
-// appendDestinations decodes the destinations in one reply's attributes
-// onto dst.
-func appendDestinations(dst []DestinationEntry, payload []byte, svcFamily Family) ([]DestinationEntry, error) {
-	r := attrReader{b: payload}
-	for r.next() {
-		if r.typ != uapi.CmdAttrDest {
-			continue
-		}
-		dst = append(dst, DestinationEntry{})
-		if err := decodeDestinationInto(&dst[len(dst)-1], r.nested(), svcFamily); err != nil {
-			return dst[:len(dst)-1], err
-		}
-	}
-	return dst, r.err
-}
-
-func decodeDaemon(r attrReader) (Daemon, error) {
+func decodeDaemon(b []byte) (Daemon, error) {
 	var d Daemon
-	for r.next() {
-		switch r.typ {
+	var group, group6 []byte
+	err := decodeAttrs(b, func(ad *netlink.AttributeDecoder) {
+		switch ad.Type() {
 		case uapi.DaemonAttrState:
-			d.State = DaemonState(r.u32("daemon state"))
+			d.State = DaemonState(ad.Uint32())
 		case uapi.DaemonAttrMcastIfn:
-			d.Interface = r.str()
+			d.Interface = ad.String()
 		case uapi.DaemonAttrSyncID:
-			d.SyncID = r.u32("sync id")
+			d.SyncID = ad.Uint32()
 		case uapi.DaemonAttrSyncMaxLen:
-			d.MaxLen = r.u16("sync maxlen")
+			d.MaxLen = ad.Uint16()
 		case uapi.DaemonAttrMcastGroup:
-			if b := r.fixed("multicast group", 4); b != nil {
-				d.Group = netip.AddrFrom4([4]byte(b))
-			}
+			fixed(ad, &group, 4)
 		case uapi.DaemonAttrMcastGroup6:
-			// The kernel sends both groups; only a set IPv6 one counts.
-			if b := r.fixed("IPv6 multicast group", 16); b != nil {
-				if g := netip.AddrFrom16([16]byte(b)); !g.IsUnspecified() {
-					d.Group = g
-				}
-			}
+			fixed(ad, &group6, 16)
 		case uapi.DaemonAttrMcastPort:
-			d.Port = r.u16("multicast port")
+			d.Port = ad.Uint16()
 		case uapi.DaemonAttrMcastTTL:
-			d.TTL = r.u8("multicast TTL")
+			d.TTL = ad.Uint8()
+		}
+	})
+	if err != nil {
+		return Daemon{}, invalid("daemon", err)
+	}
+	if group != nil {
+		d.Group = netip.AddrFrom4([4]byte(group))
+	}
+	// The kernel sends both groups; only a set IPv6 one counts.
+	if group6 != nil {
+		if g := netip.AddrFrom16([16]byte(group6)); !g.IsUnspecified() {
+			d.Group = g
 		}
 	}
-	return d, r.err
+	return d, nil
+}
+
+// decodeNests decodes every top-level attribute of type typ in a reply's
+// attributes with decode and appends the results to dst.
+func decodeNests[T any](dst []T, payload []byte, typ uint16, decode func([]byte) (T, error)) ([]T, error) {
+	var derr error
+	err := decodeAttrs(payload, func(ad *netlink.AttributeDecoder) {
+		if ad.Type() != typ || derr != nil {
+			return
+		}
+		ad.Do(func(b []byte) error {
+			v, err := decode(b)
+			if err != nil {
+				derr = err
+				return nil
+			}
+			dst = append(dst, v)
+			return nil
+		})
+	})
+	if derr != nil {
+		return dst, derr
+	}
+	if err != nil {
+		return dst, invalid("reply", err)
+	}
+	return dst, nil
 }

@@ -2,16 +2,26 @@
 // generic-netlink family: virtual services, their destinations (real
 // servers), connection-synchronisation daemons, timeouts, counters.
 //
-// The client speaks to the kernel directly through mdlayher/genetlink; it does
-// no logging, loads no modules and has no side effects beyond the requests it
-// is asked to send. Values are plain structs; identity (ServiceKey,
+// The client speaks to the kernel over one mdlayher/netlink socket; it does
+// no logging, loads no modules and has no side effects beyond the requests
+// it is asked to send. Values are plain structs; identity (ServiceKey,
 // Destination address and port) is separate from kernel-observed state
-// (ServiceEntry, DestinationEntry).
+// (ServiceEntry, DestinationEntry). Many changes at once go in a Batch.
+//
+// Errors are *Error values that read as sentences and match the package's
+// sentinels and the kernel's errno with errors.Is. Every reply is awaited
+// for at most Config.ReceiveTimeout.
+//
+// IPVS exists only on Linux: elsewhere Dial fails with an error matching
+// ErrNotAvailable, while NewFromConn still works with a fake kernel (package
+// ipvstest), except that mdlayher/netlink there reports the kernel's error
+// numbers only as "not implemented".
 package ipvs
 
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // Family is an address family as the kernel numbers it.
@@ -135,6 +145,8 @@ const (
 // ServiceKey identifies a virtual service: either a protocol, address and
 // port, or (when FWMark is non-zero) a firewall mark and address family.
 type ServiceKey struct {
+	// Family of the service. Zero in a request means the family of Addr,
+	// or IPv4 when Addr is unset (a fwmark service).
 	Family   Family
 	Protocol Protocol   // ignored for fwmark services (the kernel uses TCP)
 	Addr     netip.Addr // unset for fwmark services
@@ -144,6 +156,33 @@ type ServiceKey struct {
 
 // IsFWMark reports whether the key names a firewall-mark service.
 func (k ServiceKey) IsFWMark() bool { return k.FWMark != 0 }
+
+// family is the family a request for k uses.
+func (k *ServiceKey) family() Family {
+	switch {
+	case k.Family != 0:
+		return k.Family
+	case k.Addr.Is6():
+		return IPv6
+	}
+	return IPv4
+}
+
+// describe names the service in error messages: "192.0.2.10:80/tcp",
+// "[2001:db8::1]:443/sctp", "fwmark 5/inet6".
+func (k *ServiceKey) describe() string {
+	if k.IsFWMark() {
+		return fmt.Sprintf("fwmark %d/%s", k.FWMark, k.family())
+	}
+	return addrPort(k.Addr, k.Port) + "/" + strings.ToLower(k.Protocol.String())
+}
+
+func addrPort(a netip.Addr, port uint16) string {
+	if !a.IsValid() {
+		return fmt.Sprintf("(no address):%d", port)
+	}
+	return netip.AddrPortFrom(a, port).String()
+}
 
 // Service is a virtual service's configuration.
 type Service struct {
@@ -181,8 +220,9 @@ type ServiceEntry struct {
 
 // Destination is a real server of a service.
 type Destination struct {
-	// Family of Addr. Zero in a request means "the service's family"; the
-	// kernel only accepts a different family for Tunnel destinations.
+	// Family of Addr. Zero in a request means the family of Addr, or the
+	// service's when Addr is unset; the kernel only accepts a family other
+	// than the service's for Tunnel destinations.
 	Family         Family
 	Addr           netip.Addr
 	Port           uint16
@@ -193,6 +233,19 @@ type Destination struct {
 	TunnelType     TunnelType
 	TunnelPort     uint16 // GUE only
 	TunnelFlags    TunnelFlags
+}
+
+// family is the family a request for d under the service k uses.
+func (d *Destination) family(k *ServiceKey) Family {
+	switch {
+	case d.Family != 0:
+		return d.Family
+	case d.Addr.Is4():
+		return IPv4
+	case d.Addr.Is6():
+		return IPv6
+	}
+	return k.family()
 }
 
 // DestinationEntry is a destination as the kernel lists it.

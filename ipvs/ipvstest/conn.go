@@ -4,10 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"sync/atomic"
 
 	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/genetlink/genltest"
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nltest"
 	"golang.org/x/sys/unix"
 
 	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
@@ -15,116 +16,88 @@ import (
 
 // Conn returns a fake *genetlink.Conn served by k. Many Conns may share one
 // Kernel.
-//
-// It is built on nltest rather than genltest.Dial so that it can frame
-// replies as the kernel does: the nlctrl family lookup ("IPVS", FamilyID,
-// version 1; other names are ENOENT), error messages that carry the
-// request, ACKs, and dumps as NLM_F_MULTI parts ended by NLMSG_DONE (which
-// nltest hands out over several reads, as a real socket may).
 func (k *Kernel) Conn() *genetlink.Conn {
 	return genetlink.NewConn(k.NetlinkConn())
 }
 
 // NetlinkConn is Conn one layer down, for code that builds its
-// *genetlink.Conn itself (such as ipvs.NewFromConn).
-//
+// *genetlink.Conn itself (such as ipvs.NewFromConn). It is Dial(nil): the
+// socket ipvs.Dial opens on a default Linux host.
+func (k *Kernel) NetlinkConn() *netlink.Conn { return k.Dial(nil) }
+
+// Dial returns a *netlink.Conn over a fake socket (see SocketConfig) served
+// by k: the nlctrl family lookup ("IPVS", FamilyID, version 1; other names
+// are ENOENT), error messages that carry the request, ACKs, and dumps as
+// NLM_F_MULTI parts ended by NLMSG_DONE, in chunks sized by the reads.
 // Several requests in one send (netlink.Conn.SendMessages) are handled in
-// order, as by the kernel, and each request's reply arrives by its own read,
-// like the kernel's datagrams: a reader that stops at the first error
-// message loses nothing.
-func (k *Kernel) NetlinkConn() *netlink.Conn {
-	var queue [][]netlink.Message // replies not yet read, one entry per request
-	return nltest.Dial(func(reqs []netlink.Message) ([]netlink.Message, error) {
-		for _, req := range reqs {
-			msgs, err := k.transport(req)
-			switch {
-			case errors.Is(err, io.EOF): // no reply
-			case err != nil:
-				return nil, err
-			default:
-				queue = append(queue, msgs)
-			}
-		}
-		// After a multi-message send the replies wait for reads; nltest
-		// would otherwise put them all into one read.
-		if len(reqs) > 1 {
-			return nil, nil
-		}
-		if len(queue) == 0 {
-			// Receive without a request: a real socket would have nothing.
-			return nil, io.EOF
-		}
-		next := queue[0]
-		queue = queue[1:]
-		return next, nil
-	})
+// order, each reply a datagram of its own, as by the kernel.
+func (k *Kernel) Dial(cfg *SocketConfig) *netlink.Conn {
+	return dialSocket(cfg, k.answer, k.isUnresponsive)
 }
 
-// transport answers one request: the kernel's netlink and generic-netlink
-// layers around serve. io.EOF means no reply.
-func (k *Kernel) transport(req netlink.Message) ([]netlink.Message, error) {
-	var greq genetlink.Message
-	if err := greq.UnmarshalBinary(req.Data); err != nil {
-		return []netlink.Message{errorMessage(req, unix.EINVAL)}, nil
-	}
-	var (
-		r   reply
-		err error
-	)
-	if req.Header.Type == unix.GENL_ID_CTRL {
-		r, err = controller(greq, req)
-	} else {
-		r, err = k.serve(greq, req)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return frame(req, r)
+// DialFunc is Dial with fn answering the IPVS requests instead of a Kernel,
+// for tests that want particular replies (fn may wrap Kernel.Handle). fn
+// gets every request of family FamilyID; the socket, the family lookup and
+// the framing are the same as Dial's. fn's replies to a dump request are
+// the dump's entries; an error that is or wraps a unix.Errno is answered as
+// the kernel answers a failure; io.EOF means no reply data; any other error
+// fails the next read, like a broken socket.
+func DialFunc(fn genltest.Func, cfg *SocketConfig) *netlink.Conn {
+	return dialSocket(cfg, func(greq genetlink.Message, nreq netlink.Message) (reply, error) {
+		if nreq.Header.Type == uapi.GenlIDCtrl {
+			return controller(greq, nreq, true)
+		}
+		if nreq.Header.Type != netlink.HeaderType(FamilyID) {
+			return reply{errno: unix.ENOENT}, nil
+		}
+		msgs, err := fn(greq, nreq)
+		var errno unix.Errno
+		switch {
+		case errors.As(err, &errno):
+			return reply{errno: errno}, nil
+		case errors.Is(err, io.EOF):
+			msgs = nil
+		case err != nil:
+			return reply{}, err
+		}
+		return reply{msgs: msgs, multi: nreq.Header.Flags&netlink.Dump == netlink.Dump}, nil
+	}, nil)
 }
 
-// frame turns a reply into the netlink messages the kernel would send.
-func frame(req netlink.Message, r reply) ([]netlink.Message, error) {
+var lastPID atomic.Uint32
+
+func dialSocket(cfg *SocketConfig, answer answerFunc, silent func() bool) *netlink.Conn {
+	pid := 4000 + lastPID.Add(1) // a port ID of its own, as the kernel assigns
+	return netlink.NewConn(newSocket(cfg, answer, silent, pid), pid)
+}
+
+// answer is the kernel's generic-netlink layer for one request: the
+// controller or IPVS.
+func (k *Kernel) answer(greq genetlink.Message, nreq netlink.Message) (reply, error) {
+	loaded := k.isLoaded()
 	switch {
-	case r.errno != 0:
-		return []netlink.Message{errorMessage(req, r.errno)}, nil
-	case r.ack:
-		return []netlink.Message{ackMessage(req)}, nil
+	case nreq.Header.Type == uapi.GenlIDCtrl:
+		return controller(greq, nreq, loaded)
+	case !loaded:
+		return reply{errno: unix.ENOENT}, nil // genl_rcv_msg: no such family
 	}
-
-	header := func(typ netlink.HeaderType, flags netlink.HeaderFlags) netlink.Header {
-		return netlink.Header{Type: typ, Flags: flags, Sequence: req.Header.Sequence, PID: req.Header.PID}
-	}
-	var flags netlink.HeaderFlags
-	if r.multi {
-		flags = netlink.Multi
-	}
-	out := make([]netlink.Message, 0, len(r.msgs)+1)
-	for _, m := range r.msgs {
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, netlink.Message{Header: header(req.Header.Type, flags), Data: b})
-	}
-	if r.multi {
-		// NLMSG_DONE carries an int, 0.
-		out = append(out, netlink.Message{Header: header(netlink.Done, netlink.Multi), Data: make([]byte, 4)})
-	}
-	if len(out) == 0 {
-		// A doit that succeeded without reply data and asked for no ACK.
-		return nil, io.EOF
-	}
-	return out, nil
+	return k.serve(greq, nreq)
 }
 
 // errorMessage is netlink_ack for an error: the negative errno followed by
-// the whole request.
-func errorMessage(req netlink.Message, errno unix.Errno) netlink.Message {
+// the request's header and, unless the socket caps acknowledgements
+// (NETLINK_CAP_ACK), its payload.
+func errorMessage(req netlink.Message, errno unix.Errno, capped bool) netlink.Message {
 	data := binary.NativeEndian.AppendUint32(nil, uint32(-int32(errno)))
 	data = appendHeader(data, req)
-	data = append(data, req.Data...)
+	var flags netlink.HeaderFlags
+	if capped {
+		flags = netlink.Capped
+	} else {
+		data = append(data, req.Data...)
+	}
 	return netlink.Message{
-		Header: netlink.Header{Type: netlink.Error, Sequence: req.Header.Sequence, PID: req.Header.PID},
+		Header: netlink.Header{Type: netlink.Error, Flags: flags, Sequence: req.Header.Sequence, PID: req.Header.PID},
 		Data:   data,
 	}
 }
@@ -152,11 +125,17 @@ func appendHeader(b []byte, req netlink.Message) []byte {
 	return binary.NativeEndian.AppendUint32(b, req.Header.PID)
 }
 
-// controller plays nlctrl for the one family the fake has: CTRL_CMD_GETFAMILY
-// by name or ID, or as a dump.
-func controller(greq genetlink.Message, req netlink.Message) (reply, error) {
-	if greq.Header.Command != unix.CTRL_CMD_GETFAMILY {
+// controller plays nlctrl for the one family the fake has, when ip_vs is
+// loaded: CTRL_CMD_GETFAMILY by name or ID, or as a dump.
+func controller(greq genetlink.Message, req netlink.Message, loaded bool) (reply, error) {
+	if greq.Header.Command != uapi.CtrlCmdGetFamily {
 		return reply{errno: unix.EOPNOTSUPP}, nil
+	}
+	if !loaded {
+		if req.Header.Flags&netlink.Dump == netlink.Dump {
+			return reply{multi: true}, nil
+		}
+		return reply{errno: unix.ENOENT}, nil
 	}
 	family, err := familyMessage()
 	if err != nil {
@@ -177,9 +156,9 @@ func controller(greq genetlink.Message, req netlink.Message) (reply, error) {
 	)
 	for ad.Next() {
 		switch ad.Type() {
-		case unix.CTRL_ATTR_FAMILY_ID:
+		case uapi.CtrlAttrFamilyID:
 			byID, id = true, ad.Uint16()
-		case unix.CTRL_ATTR_FAMILY_NAME:
+		case uapi.CtrlAttrFamilyName:
 			byName, name = true, ad.String()
 		}
 	}
@@ -198,17 +177,17 @@ func controller(greq genetlink.Message, req netlink.Message) (reply, error) {
 // familyMessage is ctrl_fill_info for IPVS, without the list of operations.
 func familyMessage() (genetlink.Message, error) {
 	ae := netlink.NewAttributeEncoder()
-	ae.String(unix.CTRL_ATTR_FAMILY_NAME, uapi.FamilyName)
-	ae.Uint16(unix.CTRL_ATTR_FAMILY_ID, FamilyID)
-	ae.Uint32(unix.CTRL_ATTR_VERSION, uapi.FamilyVersion)
-	ae.Uint32(unix.CTRL_ATTR_HDRSIZE, 0)
-	ae.Uint32(unix.CTRL_ATTR_MAXATTR, cmdAttrMax)
+	ae.String(uapi.CtrlAttrFamilyName, uapi.FamilyName)
+	ae.Uint16(uapi.CtrlAttrFamilyID, FamilyID)
+	ae.Uint32(uapi.CtrlAttrVersion, uapi.FamilyVersion)
+	ae.Uint32(uapi.CtrlAttrHdrSize, 0)
+	ae.Uint32(uapi.CtrlAttrMaxAttr, cmdAttrMax)
 	data, err := ae.Encode()
 	if err != nil {
 		return genetlink.Message{}, err
 	}
 	return genetlink.Message{
-		Header: genetlink.Header{Command: unix.CTRL_CMD_NEWFAMILY, Version: 2},
+		Header: genetlink.Header{Command: uapi.CtrlCmdNewFamily, Version: 2},
 		Data:   data,
 	}, nil
 }

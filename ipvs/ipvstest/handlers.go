@@ -57,10 +57,6 @@ type reply struct {
 // serve answers one IPVS request. An error is returned only when a reply
 // cannot be encoded.
 func (k *Kernel) serve(greq genetlink.Message, nreq netlink.Message) (reply, error) {
-	if nreq.Header.Type == 0 && len(nreq.Data) == 0 {
-		// Receive without a request: a real socket would have nothing.
-		return reply{}, nil
-	}
 	if nreq.Header.Type != netlink.HeaderType(FamilyID) {
 		return reply{errno: unix.ENOENT}, nil // genl_rcv_msg: unknown family
 	}
@@ -496,7 +492,7 @@ func checkServiceRequest(req serviceRequest) error {
 	if req.pe != "" && req.pe != "sip" {
 		return unix.ENOENT
 	}
-	if req.key.AF == unix.AF_INET6 && (req.netmask < 1 || req.netmask > 128) {
+	if req.key.AF == uapi.AFInet6 && (req.netmask < 1 || req.netmask > 128) {
 		return unix.EINVAL
 	}
 	return nil

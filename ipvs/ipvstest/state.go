@@ -52,10 +52,17 @@
 //     x86-64 kernels never pad; SetPad64(false) mimics them.
 //   - Attributes with a malformed length field are EINVAL; the kernel would
 //     silently ignore the bytes from there on.
-//   - A successful request without reply data is answered by an ACK when
-//     it asked for one (netlink.Acknowledge), else by nothing. A GET doit
-//     that asks for an ACK gets only its reply: on a real socket the ACK
-//     would arrive as a separate datagram and confuse the next request.
+//   - A successful request is answered by its reply data, if any, and then
+//     by an ACK in a datagram of its own when it asked for one
+//     (netlink.Acknowledge), as netlink_rcv_skb does; a dump is never
+//     acknowledged. Control messages (types below NLMSG_MIN_TYPE, such as
+//     NLMSG_NOOP) get only the ACK they ask for.
+//   - A dump is a snapshot taken at the request and sent in chunks. The
+//     kernel walks its table again for every chunk, resuming by position,
+//     so changes between chunks can make it skip or repeat entries; the
+//     fake does not.
+//   - The socket around the kernel (receive buffer, drops and ENOBUFS,
+//     chunk sizes, deadlines) is described at SocketConfig.
 package ipvstest
 
 import (
@@ -67,6 +74,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lvsadm/lvsadm/ipvs/internal/uapi"
 )
 
 // FamilyID is the generic-netlink family ID the fake announces for "IPVS".
@@ -105,6 +114,8 @@ type Kernel struct {
 	st       state
 	failNext map[uint8]unix.Errno
 	noPad64  bool
+	silent   bool
+	unloaded bool
 }
 
 // New returns a Kernel as freshly loaded ip_vs leaves it: no services, no
@@ -119,6 +130,40 @@ func (k *Kernel) FailNext(cmd uint8, errno unix.Errno) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.failNext[cmd] = errno
+}
+
+// SetLoaded loads (true) or unloads (false) the ip_vs module: while it is
+// unloaded the generic-netlink controller does not know the IPVS family
+// (ENOENT) and requests to FamilyID fail with ENOENT. Loading it again
+// starts from the state New returns.
+func (k *Kernel) SetLoaded(loaded bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if loaded && k.unloaded {
+		k.st = newState()
+	}
+	k.unloaded = !loaded
+}
+
+func (k *Kernel) isLoaded() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return !k.unloaded
+}
+
+// SetUnresponsive makes the kernel take requests without ever answering
+// them (true), or answer again (false), to test what a client does when the
+// kernel hangs. Requests sent meanwhile are lost.
+func (k *Kernel) SetUnresponsive(unresponsive bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.silent = unresponsive
+}
+
+func (k *Kernel) isUnresponsive() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.silent
 }
 
 // AddInterface makes name a known network interface (MTU 1500) for
@@ -445,9 +490,9 @@ func (st *state) destByID(svcID ServiceID, id DestID) (*dest, error) {
 
 func familyOf(a netip.Addr) uint16 {
 	if a.Is6() && !a.Is4In6() {
-		return unix.AF_INET6
+		return uapi.AFInet6
 	}
-	return unix.AF_INET
+	return uapi.AFInet
 }
 
 // as16 returns a's bytes the way union nf_inet_addr holds them: an IPv4
@@ -467,7 +512,7 @@ func as16(a netip.Addr) [16]byte {
 // addrOfFamily reads a union nf_inet_addr as the kernel does for af: only
 // the first four bytes count for AF_INET. af must be AF_INET or AF_INET6.
 func addrOfFamily(af uint16, b [16]byte) netip.Addr {
-	if af == unix.AF_INET {
+	if af == uapi.AFInet {
 		return netip.AddrFrom4([4]byte(b[:4]))
 	}
 	return netip.AddrFrom16(b)
@@ -476,7 +521,7 @@ func addrOfFamily(af uint16, b [16]byte) netip.Addr {
 // helperAddr converts an address given to a test helper to the form the
 // state keeps for af.
 func helperAddr(af uint16, a netip.Addr) netip.Addr {
-	if af == unix.AF_INET {
+	if af == uapi.AFInet {
 		a = a.Unmap()
 	}
 	return addrOfFamily(af, as16(a))
@@ -484,4 +529,4 @@ func helperAddr(af uint16, a netip.Addr) netip.Addr {
 
 func zeroAddr(af uint16) netip.Addr { return addrOfFamily(af, [16]byte{}) }
 
-func validFamily(af uint16) bool { return af == unix.AF_INET || af == unix.AF_INET6 }
+func validFamily(af uint16) bool { return af == uapi.AFInet || af == uapi.AFInet6 }

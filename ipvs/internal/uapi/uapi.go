@@ -1,7 +1,10 @@
 // Package uapi holds the numbers of the kernel's IPVS generic-netlink
 // interface, transcribed from include/uapi/linux/ip_vs.h (Linux 6.1, which
-// matches every release since 5.3 for this header). They are shared by the
-// client and by the fake kernel in ipvs/ipvstest.
+// matches every release since 5.3 for this header), and the few netlink,
+// generic-netlink and address-family numbers around it. They are shared by
+// the client and by the fake kernel in ipvs/ipvstest, and defined here
+// because golang.org/x/sys/unix has the netlink ones only on Linux (and
+// numbers AF_INET6 differently elsewhere).
 package uapi
 
 // Family name and version of the IPVS generic-netlink family.
@@ -115,4 +118,34 @@ const (
 	SchedNameMaxLen = 16 // IP_VS_SCHEDNAME_MAXLEN, including the NUL
 	PENameMaxLen    = 16 // IP_VS_PENAME_MAXLEN, including the NUL
 	IfNameMaxLen    = 16 // IP_VS_IFNAME_MAXLEN, including the NUL
+)
+
+// Address families as Linux numbers them (linux/socket.h).
+const (
+	AFInet  = 2
+	AFInet6 = 10
+)
+
+// Netlink (linux/netlink.h): the generic-netlink protocol, the message
+// types below NLMSG_MIN_TYPE, which the kernel handles itself, and the
+// socket options the client sets.
+const (
+	NetlinkGeneric = 16
+	NlmsgNoop      = 1
+	NlmsgError     = 2
+	NlmsgDone      = 3
+	NlmsgMinType   = 0x10
+)
+
+// Generic-netlink controller (linux/genetlink.h): its family ID, the
+// command that looks a family up, and the attributes of the answer.
+const (
+	GenlIDCtrl         = 0x10
+	CtrlCmdNewFamily   = 1
+	CtrlCmdGetFamily   = 3
+	CtrlAttrFamilyID   = 1
+	CtrlAttrFamilyName = 2
+	CtrlAttrVersion    = 3
+	CtrlAttrHdrSize    = 4
+	CtrlAttrMaxAttr    = 5
 )

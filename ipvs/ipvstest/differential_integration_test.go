@@ -1,3 +1,5 @@
+//go:build integration
+
 package ipvstest_test
 
 import (
@@ -6,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,38 +22,48 @@ import (
 	"github.com/lvsadm/lvsadm/ipvs/ipvstest"
 )
 
-// TestKernelDifferential sends the same requests to the running kernel and
-// to the fake and compares every answer: errno, or the replies attribute by
-// attribute. It rewrites the kernel's IPVS state (it flushes the table
-// first), so it runs only when asked to, as root, somewhere disposable:
-//
-//	CGO_ENABLED=0 go test -c -o ipvstest.test ./ipvs/ipvstest
-//	scripts/vm.sh run --file ipvstest.test:/ipvstest.test -- 'ip link set lo up;
-//	  ip link add eth0 type dummy; ip addr add 192.0.2.100/24 dev eth0;
-//	  ip link set eth0 up; modprobe ip_vs;
-//	  LVSADM_IPVS_DIFFERENTIAL=1 /ipvstest.test -test.run TestKernelDifferential -test.v'
-//
-// The sync daemon steps need interfaces lo and eth0, eth0 with an IPv4
-// address; the daemons they start are left running. Dumps are compared as
-// sorted sets: the kernel's service order depends on a hash.
-func TestKernelDifferential(t *testing.T) {
-	if os.Getenv("LVSADM_IPVS_DIFFERENTIAL") != "1" {
-		t.Skip("set LVSADM_IPVS_DIFFERENTIAL=1 to compare with this host's kernel; it rewrites the kernel's IPVS state")
+// TestIntegrationKernelDifferential sends the same requests to the
+// running kernel and to the fake and compares every answer: errno, or the
+// replies attribute by attribute. It works in a network namespace of its
+// own, with the interfaces the sync daemon steps need (lo, and a dummy eth0
+// with an IPv4 address); the daemons it starts are left running. Dumps are
+// compared as sorted sets: the kernel's service order depends on a hash.
+func TestIntegrationKernelDifferential(t *testing.T) {
+	if out, err := exec.Command("/sbin/modprobe", "ip_vs").CombinedOutput(); err != nil {
+		t.Fatalf("modprobe ip_vs: %v\n%s", err, out)
 	}
-	conn, err := genetlink.Dial(nil)
+	ns := newNetNS(t)
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"link", "add", "eth0", "type", "dummy"},
+		{"addr", "add", "192.0.2.100/24", "dev", "eth0"},
+		{"link", "set", "eth0", "up"},
+	} {
+		var (
+			out []byte
+			err error
+		)
+		inNetNS(t, ns, func() { out, err = exec.Command("/sbin/ip", args...).CombinedOutput() })
+		if err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	conn, err := genetlink.Dial(&netlink.Config{NetNS: int(ns.Fd())})
 	if err != nil {
 		t.Fatalf("dialing generic netlink: %v", err)
 	}
 	defer conn.Close()
 	family, err := conn.GetFamily(uapi.FamilyName)
 	if err != nil {
-		t.Fatalf("IPVS family: %v (is ip_vs loaded?)", err)
+		t.Fatalf("IPVS family: %v", err)
 	}
 	kernel := &client{t: t, conn: conn, family: family.ID}
-	if len(kernel.dump(uapi.CmdGetDaemon)) != 0 {
-		t.Fatal("sync daemons are running; stop them first")
+	if n := len(kernel.dump(uapi.CmdGetDaemon)); n != 0 {
+		t.Fatalf("%d sync daemons are running in a new namespace", n)
 	}
-	kernel.mustSet(uapi.CmdFlush)
+	if n := len(kernel.dump(uapi.CmdGetService)); n != 0 {
+		t.Fatalf("%d services in a new namespace", n)
+	}
 
 	k := ipvstest.New()
 	// The architectures whose kernels have efficient unaligned access do
@@ -63,6 +76,51 @@ func TestKernelDifferential(t *testing.T) {
 		if got != want {
 			t.Errorf("%s:\nkernel: %s\nfake:   %s", st.name, want, got)
 		}
+	}
+}
+
+// newNetNS creates a network namespace and returns an open file for it. The
+// namespace is made on a locked thread that is then discarded, so no other
+// goroutine ever runs inside it by accident.
+func newNetNS(t *testing.T) *os.File {
+	t.Helper()
+	type result struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan result)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			ch <- result{err: err}
+			return
+		}
+		f, err := os.Open("/proc/thread-self/ns/net")
+		ch <- result{f, err}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("new network namespace: %v", r.err)
+	}
+	t.Cleanup(func() { r.f.Close() })
+	return r.f
+}
+
+// inNetNS runs fn on a thread inside ns; the thread is discarded afterwards.
+func inNetNS(t *testing.T, ns *os.File, fn func()) {
+	t.Helper()
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			done <- err
+			return
+		}
+		fn()
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("setns: %v", err)
 	}
 }
 
