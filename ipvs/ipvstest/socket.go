@@ -114,6 +114,7 @@ type socket struct {
 	closed    bool
 }
 
+//lint:ignore SA1019 netlink.NewConn's Socket is the seam a fake socket plugs into; nltest uses it too.
 var _ netlink.Socket = (*socket)(nil)
 
 func newSocket(cfg *SocketConfig, answer answerFunc, silent func() bool, pid uint32) *socket {

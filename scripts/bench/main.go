@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench compares ipvsadm and lvsadm on large IPVS tables. It runs as
 // root inside the project's VM (`make bench` boots it there) and prints a
 // Markdown report: wall-time medians, their ratio, the issue's targets, the
