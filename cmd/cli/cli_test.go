@@ -320,7 +320,11 @@ func TestListDestinationSource(t *testing.T) {
 		t.Errorf("/proc missing a service: weights %q, want \"1 1 1\" from netlink", got)
 	}
 	h.procIPVS = strings.Replace(proc, "Masq    9", "Masq    x", 1)
+	if got := weights(); got != "1 1" {
+		t.Errorf("malformed /proc destination line: weights %q, want \"1 1\" (netlink for its service and the tunnel service, /proc for the empty one)", got)
+	}
+	h.procIPVS = strings.Replace(proc, "TCP  C0000203:0050", "TCP  C0000203:00x0", 1)
 	if got := weights(); got != "1 1 1" {
-		t.Errorf("malformed /proc line: weights %q, want \"1 1 1\" from netlink", got)
+		t.Errorf("malformed /proc service line: weights %q, want \"1 1 1\" from netlink", got)
 	}
 }

@@ -260,9 +260,10 @@ func (e *env) list(inv *compat.Invocation) outcome {
 // match the dumped service at the same position by identity and scheduler.
 // If any does not (the table changed between the two reads, or the 6.1
 // kernel's iterator skipped services because another network namespace
-// holds some), or /proc cannot be read or has a line it should not, every
-// service's destinations come from netlink instead. Either way each
-// service is printed once, and a service deleted meanwhile shows no
+// holds some), or /proc cannot be read or has a service line it should
+// not, every service's destinations come from netlink instead; a service
+// whose destination lines cannot be read gets its netlink dump. Either way
+// each service is printed once, and a service deleted meanwhile shows no
 // destinations, as with ipvsadm.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	o := formatOptions(inv)
@@ -288,7 +289,7 @@ func (e *env) readProcIPVS() []procipvs.Service {
 		return nil
 	}
 	defer f.Close()
-	procs, err := procipvs.Parse(f)
+	procs, err := procipvs.Read(f)
 	if err != nil {
 		return nil
 	}
@@ -310,18 +311,31 @@ func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []procipvs.Service, o for
 	if !rules {
 		format.Title(e.stdout, o)
 	}
+	var dests []ipvs.DestinationEntry // reused from service to service
 	for _, i := range order {
 		t := format.Table{Service: svcs[i]}
-		// Tunnel settings are only in the netlink dump.
-		netlink := !fromProc || procs[i].HasTunnel()
-		if !netlink {
-			t.Dests = procs[i].Dests
+		netlink := !fromProc
+		if fromProc {
+			var err error
+			dests, err = procs[i].AppendDests(dests[:0])
+			// Tunnel settings are only in the netlink dump.
+			netlink = err != nil || hasTunnel(dests)
+			t.Dests = dests
 		}
 		if out := e.printTable(t, netlink, o, rules, numeric); out.status != 0 {
 			return out
 		}
 	}
 	return done(0)
+}
+
+func hasTunnel(dests []ipvs.DestinationEntry) bool {
+	for i := range dests {
+		if dests[i].ForwardMethod == ipvs.Tunnel {
+			return true
+		}
+	}
+	return false
 }
 
 // procsMatch reports whether procs, the services of /proc/net/ip_vs, are

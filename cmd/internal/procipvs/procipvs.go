@@ -7,7 +7,6 @@
 package procipvs
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
@@ -17,16 +16,19 @@ import (
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
-// Service is a service line of /proc/net/ip_vs with its destination lines.
+// Service is a service line of /proc/net/ip_vs. Its destination lines are
+// kept as text until AppendDests reads them, so that a large table costs
+// little more memory than its text, none of it scanned by the garbage
+// collector.
 type Service struct {
 	Protocol  ipvs.Protocol // 0 for fwmark services
 	Addr      netip.Addr    // unset for fwmark services
 	Port      uint16
 	FWMark    uint32
 	Scheduler string
-	// Dests have what the file shows: Family, Addr, Port, ForwardMethod,
-	// Weight, ActiveConns and InactiveConns.
-	Dests []ipvs.DestinationEntry
+
+	dests string // the destination lines, each ending in a newline
+	line  int    // the line number of the first of them, for errors
 }
 
 // Matches reports whether s is the line of e, by identity and scheduler.
@@ -40,15 +42,21 @@ func (s *Service) Matches(e *ipvs.ServiceEntry) bool {
 	return s.Protocol == e.Protocol && s.Addr == e.Addr && s.Port == e.Port
 }
 
-// HasTunnel reports whether a destination is a tunnel, whose settings the
-// file does not show.
-func (s *Service) HasTunnel() bool {
-	for i := range s.Dests {
-		if s.Dests[i].ForwardMethod == ipvs.Tunnel {
-			return true
+// AppendDests appends the service's destinations to dst, with what the
+// file shows: Family, Addr, Port, ForwardMethod, Weight, ActiveConns and
+// InactiveConns.
+func (s *Service) AppendDests(dst []ipvs.DestinationEntry) ([]ipvs.DestinationEntry, error) {
+	text := s.dests
+	for n := s.line; text != ""; n++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		d, err := parseDest(strings.TrimPrefix(line, destPrefix))
+		if err != nil {
+			return dst, fmt.Errorf("ip_vs line %d: %w", n, err)
 		}
+		dst = append(dst, d)
 	}
-	return false
+	return dst, nil
 }
 
 const destPrefix = "  -> "
@@ -56,43 +64,76 @@ const destPrefix = "  -> "
 // headerLines are the version line and the two column titles.
 const headerLines = 3
 
-// Parse reads the whole file; a line it cannot read fails the whole parse.
-func Parse(r io.Reader) ([]Service, error) {
-	sc := bufio.NewScanner(r)
+// Read reads the whole file and parses its service lines; destination
+// lines are only checked to follow a service.
+func Read(r io.Reader) ([]Service, error) {
+	var b strings.Builder
+	if _, err := io.Copy(&b, r); err != nil {
+		return nil, fmt.Errorf("ip_vs: %w", err)
+	}
+	text := b.String()
 	var svcs []Service
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if n <= headerLines {
-			continue
+	// Each service's destination lines follow it: dests is text[start:pos]
+	// once they are all read.
+	start, pos := 0, 0
+	closeDests := func() {
+		if len(svcs) > 0 {
+			svcs[len(svcs)-1].dests = text[start:pos]
 		}
-		if rest, ok := strings.CutPrefix(line, destPrefix); ok {
+	}
+	for n := 1; pos < len(text); n++ {
+		line, _, ok := strings.Cut(text[pos:], "\n")
+		if !ok {
+			return nil, fmt.Errorf("ip_vs line %d: no newline at the end", n)
+		}
+		next := pos + len(line) + 1
+		switch {
+		case n <= headerLines:
+		case strings.HasPrefix(line, destPrefix):
 			if len(svcs) == 0 {
 				return nil, fmt.Errorf("ip_vs line %d: destination before any service", n)
 			}
-			d, err := parseDest(rest)
+		default:
+			closeDests()
+			s, err := parseService(line)
 			if err != nil {
 				return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
 			}
-			s := &svcs[len(svcs)-1]
-			s.Dests = append(s.Dests, d)
-			continue
+			s.line = n + 1
+			svcs = append(svcs, s)
+			start = next
 		}
-		s, err := parseService(line)
-		if err != nil {
-			return nil, fmt.Errorf("ip_vs line %d: %w", n, err)
-		}
-		svcs = append(svcs, s)
+		pos = next
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("ip_vs: %w", err)
-	}
+	closeDests()
 	return svcs, nil
+}
+
+// fields splits s at runs of spaces into f and returns how many fields it
+// found (counting past len(f) stops at len(f)+1).
+func fields(s string, f []string) int {
+	n := 0
+	for {
+		s = strings.TrimLeft(s, " ")
+		if s == "" {
+			return n
+		}
+		if n == len(f) {
+			return n + 1
+		}
+		end := strings.IndexByte(s, ' ')
+		if end < 0 {
+			end = len(s)
+		}
+		f[n], s = s[:end], s[end:]
+		n++
+	}
 }
 
 // parseService reads "PROTO ADDR:PORT SCHED [flags]" or "FWM MARK SCHED [flags]".
 func parseService(line string) (Service, error) {
-	f := strings.Fields(line)
-	if len(f) < 3 {
+	var f [3]string
+	if fields(line, f[:]) < 3 {
 		return Service{}, fmt.Errorf("short service line %q", line)
 	}
 	s := Service{Scheduler: f[2]}
@@ -120,8 +161,8 @@ func parseService(line string) (Service, error) {
 
 // parseDest reads "ADDR:PORT METHOD WEIGHT ACTIVE INACTIVE".
 func parseDest(text string) (ipvs.DestinationEntry, error) {
-	f := strings.Fields(text)
-	if len(f) != 5 {
+	var f [5]string
+	if fields(text, f[:]) != len(f) {
 		return ipvs.DestinationEntry{}, fmt.Errorf("destination line %q", text)
 	}
 	var d ipvs.DestinationEntry

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -24,9 +25,17 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	got, err := Parse(f)
+	got, err := Read(f)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var gotDests [][]ipvs.DestinationEntry
+	for i := range got {
+		d, err := got[i].AppendDests(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotDests = append(gotDests, d)
 	}
 	a := netip.MustParseAddr
 	d := func(addr string, port uint16, fwd ipvs.ForwardMethod, w, act, inact uint32) ipvs.DestinationEntry {
@@ -39,18 +48,22 @@ func TestParse(t *testing.T) {
 	want := []Service{
 		{Protocol: ipvs.SCTP, Addr: a("192.0.2.3"), Port: 9, Scheduler: "wlc"},
 		{Protocol: ipvs.UDP, Addr: a("192.0.2.2"), Port: 53, Scheduler: "sh"},
-		{Protocol: ipvs.TCP, Addr: a("2001:db8::1"), Port: 443, Scheduler: "wlc", Dests: []ipvs.DestinationEntry{
-			d("198.51.100.7", 443, ipvs.Tunnel, 1, 0, 0), d("2001:db8::9", 443, ipvs.Masquerade, 1, 0, 0)}},
-		{Protocol: ipvs.TCP, Addr: a("192.0.2.1"), Port: 80, Scheduler: "rr", Dests: []ipvs.DestinationEntry{
-			d("2001:db8::5", 80, ipvs.Tunnel, 1, 0, 0), d("198.51.100.2", 80, ipvs.Tunnel, 1, 0, 0), d("198.51.100.1", 8080, ipvs.Masquerade, 3, 7, 12)}},
+		{Protocol: ipvs.TCP, Addr: a("2001:db8::1"), Port: 443, Scheduler: "wlc"},
+		{Protocol: ipvs.TCP, Addr: a("192.0.2.1"), Port: 80, Scheduler: "rr"},
 		{FWMark: 3000000000, Scheduler: "wlc"},
-		{FWMark: 5, Scheduler: "mh", Dests: []ipvs.DestinationEntry{d("198.51.100.3", 0, ipvs.Route, 2147483647, 0, 0)}},
+		{FWMark: 5, Scheduler: "mh"},
 	}
-	if diff := cmp.Diff(want, got, addrEqual); diff != "" {
-		t.Errorf("Parse (-want +got):\n%s", diff)
+	wantDests := [][]ipvs.DestinationEntry{nil, nil,
+		{d("198.51.100.7", 443, ipvs.Tunnel, 1, 0, 0), d("2001:db8::9", 443, ipvs.Masquerade, 1, 0, 0)},
+		{d("2001:db8::5", 80, ipvs.Tunnel, 1, 0, 0), d("198.51.100.2", 80, ipvs.Tunnel, 1, 0, 0), d("198.51.100.1", 8080, ipvs.Masquerade, 3, 7, 12)},
+		nil,
+		{d("198.51.100.3", 0, ipvs.Route, 2147483647, 0, 0)},
 	}
-	if !got[3].HasTunnel() || got[5].HasTunnel() || got[0].HasTunnel() {
-		t.Errorf("HasTunnel misreads the destination lines")
+	if diff := cmp.Diff(want, got, addrEqual, cmpopts.IgnoreUnexported(Service{})); diff != "" {
+		t.Errorf("Read (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantDests, gotDests, addrEqual); diff != "" {
+		t.Errorf("AppendDests (-want +got):\n%s", diff)
 	}
 	fwm6 := ipvs.ServiceEntry{Service: ipvs.Service{ServiceKey: ipvs.ServiceKey{Family: ipvs.IPv6, FWMark: 3000000000}, Scheduler: "wlc"}}
 	if !got[4].Matches(&fwm6) || got[3].Matches(&fwm6) {
@@ -66,13 +79,24 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestParseRejectsGarbage(t *testing.T) {
+// parseAll reads text and every service's destinations.
+func parseAll(text string) error {
+	svcs, err := Read(strings.NewReader(text))
+	for i := 0; err == nil && i < len(svcs); i++ {
+		_, err = svcs[i].AppendDests(nil)
+	}
+	return err
+}
+
+func TestReadRejectsGarbage(t *testing.T) {
 	for _, body := range []string{
 		"  -> C6336401:1F90      Masq    3      0          0\n",
 		"TCP  C00002:0050 rr\n",
 		"XYZ  C0000201:0050 rr\n",
 		"TCP  C0000201:0050\n",
 		"TCP  C0000201 rr\n",
+		"TCP  C0000201:0050 rr",
+		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    3      0          0",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Warp    3      0          0\n",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    -3      0          0\n",
 		"TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    +3      0          0\n",
@@ -86,15 +110,15 @@ func TestParseRejectsGarbage(t *testing.T) {
 		"FWM  G rr\n",
 		"FWM  100000000 rr\n",
 	} {
-		if _, err := Parse(strings.NewReader(header + body)); err == nil {
-			t.Errorf("Parse(%q) succeeded", body)
+		if err := parseAll(header + body); err == nil {
+			t.Errorf("reading %q succeeded", body)
 		}
 	}
 }
 
-// TestParseManyServices reads a 10,000 x 10 table and checks that every
+// TestReadManyServices reads a 10,000 x 10 table and checks that every
 // service keeps exactly its own destinations.
-func TestParseManyServices(t *testing.T) {
+func TestReadManyServices(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(header)
 	for i := range 10000 {
@@ -104,7 +128,7 @@ func TestParseManyServices(t *testing.T) {
 			fmt.Fprintf(&b, "  -> C613%02X%02X:0050      Masq    %-6d %-10d %-10d\n", n/250, n%250+1, j, i, 0)
 		}
 	}
-	svcs, err := Parse(strings.NewReader(b.String()))
+	svcs, err := Read(strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +139,11 @@ func TestParseManyServices(t *testing.T) {
 		if want := netip.AddrFrom4([4]byte{198, 18, byte(i / 250), byte(i%250 + 1)}); s.Addr != want || s.Port != 80 || s.Protocol != ipvs.TCP {
 			t.Fatalf("service %d = %+v, want %v:80", i, s, want)
 		}
-		if len(s.Dests) != 10 {
-			t.Fatalf("service %d: %d destinations", i, len(s.Dests))
+		dests, err := s.AppendDests(nil)
+		if err != nil || len(dests) != 10 {
+			t.Fatalf("service %d: %d destinations, %v", i, len(dests), err)
 		}
-		for j, d := range s.Dests {
+		for j, d := range dests {
 			n := (i*10 + j) % 64000
 			if want := netip.AddrFrom4([4]byte{198, 19, byte(n / 250), byte(n%250 + 1)}); d.Addr != want || d.Weight != uint32(j) || d.ActiveConns != uint32(i) {
 				t.Fatalf("service %d destination %d = %+v", i, j, d)
@@ -127,8 +152,21 @@ func TestParseManyServices(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	data, _ := os.ReadFile("testdata/proc-net-ip_vs.txt")
 	f.Add(data)
-	f.Fuzz(func(t *testing.T, b []byte) { Parse(strings.NewReader(string(b))) })
+	f.Fuzz(func(t *testing.T, b []byte) { parseAll(string(b)) })
+}
+
+// TestAppendDestsErrorNamesTheLine: a bad destination line is reported with
+// its line number in the file.
+func TestAppendDestsErrorNamesTheLine(t *testing.T) {
+	svcs, err := Read(strings.NewReader(header + "TCP  C0000201:0050 rr\n  -> C6336401:1F90      Masq    3      0          0\n  -> C6336402:1F90      Warp    3      0          0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svcs[0].AppendDests(nil)
+	if want := `ip_vs line 6: forwarding method "Warp"`; err == nil || err.Error() != want {
+		t.Errorf("AppendDests: %v, want %s", err, want)
+	}
 }
