@@ -32,8 +32,15 @@ func (k *Kernel) NetlinkConn() *netlink.Conn { return k.Dial(nil) }
 // Several requests in one send (netlink.Conn.SendMessages) are handled in
 // order, each reply a datagram of its own, as by the kernel.
 func (k *Kernel) Dial(cfg *SocketConfig) *netlink.Conn {
-	return dialSocket(cfg, k.answer, k.isUnresponsive)
+	pid := nextPID()
+	sock := newSocket(cfg, k.answer, k.isUnresponsive, pid)
+	sock.sends = &k.sends
+	return netlink.NewConn(sock, pid)
 }
+
+// Sends is the number of sends (sendmsg calls) made so far on the
+// connections dialed to k, each carrying one or more requests.
+func (k *Kernel) Sends() int64 { return k.sends.Load() }
 
 // DialFunc is Dial with fn answering the IPVS requests instead of a Kernel,
 // for tests that want particular replies (fn may wrap Kernel.Handle). fn
@@ -67,9 +74,12 @@ func DialFunc(fn genltest.Func, cfg *SocketConfig) *netlink.Conn {
 var lastPID atomic.Uint32
 
 func dialSocket(cfg *SocketConfig, answer answerFunc, silent func() bool) *netlink.Conn {
-	pid := 4000 + lastPID.Add(1) // a port ID of its own, as the kernel assigns
+	pid := nextPID()
 	return netlink.NewConn(newSocket(cfg, answer, silent, pid), pid)
 }
+
+// nextPID is a port ID of the socket's own, as the kernel assigns.
+func nextPID() uint32 { return 4000 + lastPID.Add(1) }
 
 // answer is the kernel's generic-netlink layer for one request: the
 // controller or IPVS.

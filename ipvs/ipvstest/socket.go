@@ -5,6 +5,7 @@ import (
 	"iter"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mdlayher/genetlink"
@@ -90,7 +91,8 @@ type dumpState struct {
 // the deadline, buffer and option methods netlink.Conn looks for.
 type socket struct {
 	answer   answerFunc
-	silent   func() bool // whether the kernel is unresponsive; may be nil
+	silent   func() bool   // whether the kernel is unresponsive; may be nil
+	sends    *atomic.Int64 // counts sends if not nil
 	pid      uint32
 	readSize int
 	rmemMax  int
@@ -178,6 +180,9 @@ func (s *socket) SendMessages(msgs []netlink.Message) error {
 	}
 	if size > s.sndbuf-32 {
 		return os.NewSyscallError("sendmsg", unix.EMSGSIZE)
+	}
+	if s.sends != nil {
+		s.sends.Add(1)
 	}
 	for _, m := range msgs {
 		if err := s.handle(m); err != nil {

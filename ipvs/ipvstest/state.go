@@ -72,6 +72,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -110,6 +111,7 @@ func syncGroup() netip.Addr { return netip.AddrFrom4([4]byte{224, 0, 0, 81}) }
 // Kernel is the fake kernel state. It is safe for concurrent use; many Conns
 // may share one Kernel. The zero value is not usable; call New.
 type Kernel struct {
+	sends    atomic.Int64 // see Sends
 	mu       sync.Mutex
 	st       state
 	failNext map[uint8]unix.Errno
