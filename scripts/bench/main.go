@@ -2,7 +2,7 @@
 
 // Command bench compares ipvsadm and lvsadm on large IPVS tables. It runs as
 // root inside the project's VM (`make bench` boots it there) and prints a
-// Markdown report: wall-time medians, their ratio, the issue's targets, the
+// Markdown report: wall-time medians, their ratio, the project's targets, the
 // batched-netlink floor for restore, and peak memory (cgroup memory.peak).
 //
 // Every timed run gets a fresh network namespace: IPVS state, including the
