@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
-	"github.com/lvsadm/lvsadm/cmd/internal/procipvs"
+	"github.com/lvsadm/lvsadm/cmd/internal/kerneltable"
 	"github.com/lvsadm/lvsadm/format"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -242,64 +242,33 @@ func (e *env) list(inv *compat.Invocation) outcome {
 	return e.listAll(inv, false)
 }
 
-// listAll prints the whole table (rules for -S), service by service.
-// Where each field comes from:
-//
-//   - services, every field: one netlink service dump;
-//   - destinations for the default view and -S: /proc/net/ip_vs, read once
-//     right after the dump (address, port, forwarding method, weight,
-//     active and inactive connections), except that a service with a
-//     tunnel destination gets its netlink destination dump, because the
-//     tunnel type, port and checksum setting (which -S prints) are not in
-//     /proc;
-//   - destinations for --stats, --rate, --thresholds, --persistent-conn and
-//     --tun-info: one netlink destination dump per service, as ipvsadm does,
-//     since /proc lacks counters, thresholds and the rest.
-//
-// /proc lists services in the dump's order, and each of its services must
-// match the dumped service at the same position by identity and scheduler.
-// If any does not (the table changed between the two reads, or the 6.1
-// kernel's iterator skipped services because another network namespace
-// holds some), or /proc cannot be read or has a service line it should
-// not, every service's destinations come from netlink instead; a service
-// whose destination lines cannot be read gets its netlink dump. Either way
-// each service is printed once, and a service deleted meanwhile shows no
-// destinations, as with ipvsadm.
+// listAll prints the whole table (rules for -S), service by service, read
+// as package kerneltable reads it: the destinations for the default view
+// and -S from /proc/net/ip_vs where it serves; for --stats, --rate,
+// --thresholds, --persistent-conn and --tun-info from one netlink dump per
+// service, as ipvsadm does, since /proc lacks counters, thresholds and the
+// rest.
 func (e *env) listAll(inv *compat.Invocation, rules bool) outcome {
 	o := formatOptions(inv)
 	if !rules {
 		format.Header(e.stdout, e.info)
 	}
-	svcs, err := e.client.Services()
+	openProc := e.procIPVS
+	if !rules && (o.Stats || o.Rate || o.Thresholds || o.PersistentConn || o.TunInfo) {
+		openProc = nil
+	}
+	tbl, err := kerneltable.Read(e.client, openProc)
 	if err != nil {
 		e.errorln(kernelMessage(ipvs.OpServices, err))
 		return exitNow(1)
 	}
-	var procs []procipvs.Service
-	if rules || !(o.Stats || o.Rate || o.Thresholds || o.PersistentConn || o.TunInfo) {
-		procs = e.readProcIPVS()
-	}
-	return e.printAll(svcs, procs, o, rules, inv.Numeric())
+	return e.printAll(tbl, o, rules, inv.Numeric())
 }
 
-// readProcIPVS reads /proc/net/ip_vs; nil if it cannot.
-func (e *env) readProcIPVS() []procipvs.Service {
-	f, err := e.procIPVS()
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	procs, err := procipvs.Read(f)
-	if err != nil {
-		return nil
-	}
-	return procs
-}
-
-// printAll prints the dumped services, in order unless o.NoSort, with
-// their destinations, from procs where they match.
-func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []procipvs.Service, o format.Options, rules, numeric bool) outcome {
-	fromProc := procsMatch(procs, svcs)
+// printAll prints the table's services, in order unless o.NoSort, with
+// their destinations.
+func (e *env) printAll(tbl *kerneltable.Table, o format.Options, rules, numeric bool) outcome {
+	svcs := tbl.Services
 	order := make([]int, len(svcs))
 	if o.NoSort {
 		for i := range order {
@@ -313,65 +282,33 @@ func (e *env) printAll(svcs []ipvs.ServiceEntry, procs []procipvs.Service, o for
 	}
 	var dests []ipvs.DestinationEntry // reused from service to service
 	for _, i := range order {
-		t := format.Table{Service: svcs[i]}
-		netlink := !fromProc
-		if fromProc {
-			var err error
-			dests, err = procs[i].AppendDests(dests[:0])
-			// Tunnel settings are only in the netlink dump.
-			netlink = err != nil || hasTunnel(dests)
-			t.Dests = dests
+		var err error
+		if dests, err = tbl.Dests(dests[:0], i); err != nil {
+			e.errorln(kernelMessage(ipvs.OpDestinations, err))
+			return exitNow(1)
 		}
-		if out := e.printTable(t, netlink, o, rules, numeric); out.status != 0 {
-			return out
-		}
+		e.printTable(format.Table{Service: svcs[i], Dests: dests}, o, rules, numeric)
 	}
 	return done(0)
 }
 
-func hasTunnel(dests []ipvs.DestinationEntry) bool {
-	for i := range dests {
-		if dests[i].ForwardMethod == ipvs.Tunnel {
-			return true
-		}
-	}
-	return false
-}
-
-// procsMatch reports whether procs, the services of /proc/net/ip_vs, are
-// svcs (both in kernel order) one for one.
-func procsMatch(procs []procipvs.Service, svcs []ipvs.ServiceEntry) bool {
-	if len(procs) != len(svcs) {
-		return false
-	}
-	for i := range procs {
-		if !procs[i].Matches(&svcs[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func (e *env) printService(se ipvs.ServiceEntry, o format.Options) outcome {
-	return e.printTable(format.Table{Service: se}, true, o, false, o.Numeric)
+	dests, err := e.client.Destinations(se.ServiceKey)
+	if err != nil {
+		e.errorln(kernelMessage(ipvs.OpDestinations, err))
+		return exitNow(1)
+	}
+	e.printTable(format.Table{Service: se, Dests: dests}, o, false, o.Numeric)
+	return done(0)
 }
 
-// printTable prints one service with its destinations, first dumping them
-// from the kernel if netlink is set.
-func (e *env) printTable(t format.Table, netlink bool, o format.Options, rules, numeric bool) outcome {
-	if netlink {
-		var err error
-		if t.Dests, err = e.client.Destinations(t.Service.ServiceKey); err != nil {
-			e.errorln(kernelMessage(ipvs.OpDestinations, err))
-			return exitNow(1)
-		}
-	}
+// printTable prints one service with its destinations.
+func (e *env) printTable(t format.Table, o format.Options, rules, numeric bool) {
 	if rules {
 		format.Save(e.stdout, t, e.names, numeric)
 	} else {
 		format.ServiceRows(e.stdout, t, o, e.names)
 	}
-	return done(0)
 }
 
 func (e *env) listConnections(inv *compat.Invocation) outcome {
