@@ -2,11 +2,14 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
+	"github.com/lvsadm/lvsadm/cmd/statecmd"
+	"github.com/lvsadm/lvsadm/ipvs"
 )
 
 // runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
@@ -34,22 +37,50 @@ func runHelper(e *env, args []string) int {
 		},
 	})
 	root.AddCommand(hostsetupCommands(e.stdout, stderr)...)
+	root.AddCommand(statecmd.Commands(statecmd.Env{
+		Stdin:    e.stdin,
+		Stdout:   e.stdout,
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		OpenProc: e.procIPVS,
+		Parser:   e.parser(),
+		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
+	})...)
 	if err := root.Execute(); err != nil {
-		// cobra's suggestions end in a newline of their own.
-		e.errorln("lvsadm: " + strings.TrimRight(err.Error(), "\n"))
+		// cobra's suggestions end in a newline of their own. An error
+		// without text only carries a status (plan's 2).
+		if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
+			e.errorln("lvsadm: " + msg)
+		}
 		return exitStatus(err)
 	}
 	return 0
 }
 
-// exitStatus is the status a host-setup error asks for; cobra's own errors
+// exitStatus is the status a command's error asks for; cobra's own errors
 // (unknown command or flag) are usage errors.
 func exitStatus(err error) int {
-	var he *hostsetup.ExitError
-	if errors.As(err, &he) {
-		return he.Code
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
 	}
 	return hostsetup.ExitUsage
+}
+
+// dialIPVS connects as ipvsadm does, trying modprobe ip_vs once if IPVS is
+// not there, and says so if it still is not.
+func (e *env) dialIPVS() (*ipvs.Client, error) {
+	c, err := e.dial()
+	if err != nil {
+		e.stdout.Flush() // modprobe writes to stderr
+		if e.modprobe(e.stderr) == nil {
+			c, err = e.dial()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot use IPVS: %w", err)
+	}
+	return c, nil
 }
 
 // hostsetupCommands builds the host-setup subcommands; tests replace it.

@@ -41,6 +41,9 @@ const (
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// ExitCode is the status lvsadm exits with.
+func (e *ExitError) ExitCode() int { return e.Code }
+
 // cmdPath is the command's path without the program name: "vip add".
 func cmdPath(cmd *cobra.Command) string {
 	p := cmd.CommandPath()

@@ -71,6 +71,9 @@ func (k *Kernel) serve(greq genetlink.Message, nreq netlink.Message) (reply, err
 	}
 
 	doit, dumpit := operation(cmd)
+	if isChange(cmd) {
+		k.changes++
+	}
 	if nreq.Header.Flags&netlink.Dump == netlink.Dump {
 		if dumpit == nil {
 			return reply{errno: unix.EOPNOTSUPP}, nil
@@ -114,6 +117,18 @@ type (
 	doFunc   func(k *Kernel, cmd uint8, attrs attrTable) (*genetlink.Message, error)
 	dumpFunc func(k *Kernel, payload []byte) ([]genetlink.Message, error)
 )
+
+// isChange reports a command that changes IPVS state.
+func isChange(cmd uint8) bool {
+	switch cmd {
+	case uapi.CmdNewService, uapi.CmdSetService, uapi.CmdDelService,
+		uapi.CmdNewDest, uapi.CmdSetDest, uapi.CmdDelDest,
+		uapi.CmdSetConfig, uapi.CmdZero, uapi.CmdFlush,
+		uapi.CmdNewDaemon, uapi.CmdDelDaemon:
+		return true
+	}
+	return false
+}
 
 // operation is ip_vs_genl_ops: which commands have a doit, a dumpit or both.
 func operation(cmd uint8) (doFunc, dumpFunc) {

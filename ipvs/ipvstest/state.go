@@ -113,6 +113,7 @@ func syncGroup() netip.Addr { return netip.AddrFrom4([4]byte{224, 0, 0, 81}) }
 type Kernel struct {
 	sends    atomic.Int64 // see Sends
 	mu       sync.Mutex
+	changes  int64 // see Changes
 	st       state
 	failNext map[uint8]unix.Errno
 	noPad64  bool
@@ -124,6 +125,15 @@ type Kernel struct {
 // daemons, default timeouts.
 func New() *Kernel {
 	return &Kernel{st: newState(), failNext: make(map[uint8]unix.Errno)}
+}
+
+// Changes is the number of requests so far that would change the table
+// (add, edit, delete, flush, zero, set timeouts, start or stop a daemon),
+// whether or not they succeeded.
+func (k *Kernel) Changes() int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.changes
 }
 
 // FailNext makes the next request with generic-netlink command cmd fail with

@@ -1,0 +1,247 @@
+// Package reconcile makes the kernel's IPVS table what a desired table
+// says, changing only what differs: plan computes the changes, apply makes
+// them without disrupting traffic.
+//
+// A service in the desired table is owned by it whole: its settings and
+// its complete list of real servers. Services the desired table does not
+// name are left alone unless pruning is asked for. Whatever the kernel
+// lets be edited in place (a service's scheduler, flags, persistence,
+// netmask and engine; a real server's method, weight, thresholds and
+// tunnel settings) is edited, so counters, persistence templates and
+// connections survive; only identities are added and deleted. A real
+// server that goes can be drained first: weight 0, deleted once its
+// connections have ended or a timeout has passed.
+package reconcile
+
+import (
+	"io"
+
+	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/kerneltable"
+	"github.com/lvsadm/lvsadm/ipvs"
+)
+
+// Action is what a change does.
+type Action int
+
+// Actions, in the order a plan lists them within a service.
+const (
+	Add Action = iota + 1
+	Edit
+	Remove
+)
+
+func (a Action) String() string {
+	switch a {
+	case Add:
+		return "add"
+	case Edit:
+		return "edit"
+	case Remove:
+		return "remove"
+	}
+	return "?"
+}
+
+// Change is one difference between the kernel and the desired table: a
+// service (Server nil) or one real server of it.
+type Change struct {
+	Action  Action
+	Service ipvs.Service // the desired service, or for a removal the kernel's
+	// OldService is the kernel's service for an edit of it.
+	OldService *ipvs.Service
+	// Server is the desired real server, or for a removal the kernel's;
+	// OldServer is the kernel's for an edit.
+	Server, OldServer *ipvs.DestinationEntry
+	// Source is where the desired service or server is defined (empty for
+	// removals).
+	Source desired.Source
+	// Servers are, for the removal of a whole service, its real servers.
+	Servers []ipvs.DestinationEntry
+}
+
+// IsServer reports whether the change is to a real server.
+func (c *Change) IsServer() bool { return c.Server != nil }
+
+// Plan is the changes that make the kernel's table the desired one, in the
+// order apply makes them.
+type Plan struct {
+	Changes []Change
+}
+
+// Empty reports whether nothing differs.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Counts returns how many things a plan adds, changes and removes.
+func (p *Plan) Counts() (add, change, remove int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Add:
+			add++
+		case Edit:
+			change++
+		case Remove:
+			remove++
+		}
+	}
+	return add, change, remove
+}
+
+// Options say what a plan may do.
+type Options struct {
+	// Prune removes services the desired table does not name.
+	Prune bool
+	// FullRead reads every service's real servers over netlink, where
+	// otherwise /proc/net/ip_vs serves for services whose desired servers
+	// have no thresholds or tunnels. /proc does not show thresholds, so
+	// without it thresholds set in the kernel on such services are not seen.
+	FullRead bool
+}
+
+// current is the kernel's table: each service with its destinations.
+type current struct {
+	services []ipvs.ServiceEntry
+	dests    [][]ipvs.DestinationEntry
+	index    map[ipvs.ServiceKey]int
+	client   *ipvs.Client
+}
+
+// Make reads the kernel's table once and plans the changes that make it
+// want. openProc opens /proc/net/ip_vs (nil: read everything over netlink).
+// Services with real servers to edit or remove are then read again over
+// netlink, so that their edits and rollbacks carry every field.
+func Make(c *ipvs.Client, openProc func() (io.ReadCloser, error), want *desired.Table, o Options) (*Plan, error) {
+	netlinkFor := needsNetlink(want)
+	if o.FullRead {
+		openProc = nil
+	}
+	tbl, err := kerneltable.Read(c, openProc)
+	if err != nil {
+		return nil, err
+	}
+	tbl.NetlinkFor = func(s *ipvs.ServiceEntry) bool { return netlinkFor[desired.Key(s.ServiceKey)] }
+	cur := &current{services: tbl.Services, dests: make([][]ipvs.DestinationEntry, len(tbl.Services)),
+		index: make(map[ipvs.ServiceKey]int, len(tbl.Services)), client: c}
+	for i := range tbl.Services {
+		cur.index[desired.Key(tbl.Services[i].ServiceKey)] = i
+		if cur.dests[i], err = tbl.Dests(nil, i); err != nil {
+			return nil, err
+		}
+	}
+	plan := diff(cur, want, o)
+	// Edits, drains and rollbacks write whole destinations: make sure the
+	// old ones are complete.
+	refresh := map[int]bool{}
+	for _, ch := range plan.Changes {
+		if ch.Action != Add && (ch.IsServer() || ch.Action == Remove) {
+			if i, ok := cur.index[desired.Key(ch.Service.ServiceKey)]; ok && !netlinkFor[desired.Key(ch.Service.ServiceKey)] {
+				refresh[i] = true
+			}
+		}
+	}
+	if len(refresh) == 0 || openProc == nil {
+		return plan, nil
+	}
+	for i := range refresh {
+		if cur.dests[i], err = c.Destinations(cur.services[i].ServiceKey); err != nil {
+			return nil, err
+		}
+	}
+	return diff(cur, want, o), nil
+}
+
+// needsNetlink names the desired services whose servers have fields
+// /proc/net/ip_vs does not show.
+func needsNetlink(want *desired.Table) map[ipvs.ServiceKey]bool {
+	m := map[ipvs.ServiceKey]bool{}
+	for i := range want.Services {
+		s := &want.Services[i]
+		for j := range s.Servers {
+			d := &s.Servers[j].Destination
+			if d.UpperThreshold != 0 || d.LowerThreshold != 0 || d.ForwardMethod == ipvs.Tunnel {
+				m[desired.Key(s.ServiceKey)] = true
+			}
+		}
+	}
+	return m
+}
+
+// diff compares the kernel's table with the desired one: the desired
+// services in file order, each followed by its real servers' changes
+// (additions, edits, then removals, so that capacity comes before it
+// goes), then the services to prune.
+func diff(cur *current, want *desired.Table, o Options) *Plan {
+	var p Plan
+	named := make(map[ipvs.ServiceKey]bool, len(want.Services))
+	for i := range want.Services {
+		ws := &want.Services[i]
+		key := desired.Key(ws.ServiceKey)
+		named[key] = true
+		ci, exists := cur.index[key]
+		if !exists {
+			p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Source: ws.Source})
+			for j := range ws.Servers {
+				p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: ws.Servers[j].Destination}, Source: ws.Servers[j].Source})
+			}
+			continue
+		}
+		ks := cur.services[ci].Service
+		if !sameService(&ks, &ws.Service) {
+			old := ks
+			p.Changes = append(p.Changes, Change{Action: Edit, Service: ws.Service, OldService: &old, Source: ws.Source})
+		}
+		p.Changes = append(p.Changes, diffServers(ws, cur.dests[ci])...)
+	}
+	if o.Prune {
+		for i := range cur.services {
+			if !named[desired.Key(cur.services[i].ServiceKey)] {
+				p.Changes = append(p.Changes, Change{Action: Remove, Service: cur.services[i].Service, Servers: cur.dests[i]})
+			}
+		}
+	}
+	return &p
+}
+
+func diffServers(ws *desired.Service, have []ipvs.DestinationEntry) []Change {
+	af := desired.Key(ws.ServiceKey).Family
+	byKey := make(map[desired.ServerKey]*ipvs.DestinationEntry, len(have))
+	for i := range have {
+		byKey[desired.DestKey(af, &have[i].Destination)] = &have[i]
+	}
+	var adds, edits, removes []Change
+	wanted := make(map[desired.ServerKey]bool, len(ws.Servers))
+	for j := range ws.Servers {
+		wd := &ws.Servers[j]
+		k := desired.DestKey(af, &wd.Destination)
+		wanted[k] = true
+		hd, ok := byKey[k]
+		switch {
+		case !ok:
+			adds = append(adds, Change{Action: Add, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, Source: wd.Source})
+		case !sameServer(&hd.Destination, &wd.Destination):
+			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, OldServer: hd, Source: wd.Source})
+		}
+	}
+	for i := range have {
+		if !wanted[desired.DestKey(af, &have[i].Destination)] {
+			removes = append(removes, Change{Action: Remove, Service: ws.Service, Server: &have[i]})
+		}
+	}
+	return append(append(adds, edits...), removes...)
+}
+
+// sameService compares the settings of a kernel service k with a desired
+// one w. The kernel marks every listed service hashed.
+func sameService(k, w *ipvs.Service) bool {
+	return k.Scheduler == w.Scheduler && k.PE == w.PE && k.Flags&^ipvs.FlagHashed == w.Flags&^ipvs.FlagHashed &&
+		k.Timeout == w.Timeout && k.Netmask == w.Netmask
+}
+
+// sameServer compares a kernel real server k with a desired one w. The
+// kernel makes a real server with a local address Local whatever method
+// it is given, so Local matches any method.
+func sameServer(k, w *ipvs.Destination) bool {
+	return (k.ForwardMethod == w.ForwardMethod || k.ForwardMethod == ipvs.Local) && k.Weight == w.Weight &&
+		k.UpperThreshold == w.UpperThreshold && k.LowerThreshold == w.LowerThreshold &&
+		k.TunnelType == w.TunnelType && k.TunnelPort == w.TunnelPort && k.TunnelFlags == w.TunnelFlags
+}

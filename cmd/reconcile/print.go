@@ -1,0 +1,204 @@
+package reconcile
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/format"
+	"github.com/lvsadm/lvsadm/ipvs"
+)
+
+// Command is the ipvsadm command line that makes a change by itself, as
+// ipvsadm -S writes service and server options (with thresholds, which -S
+// leaves out).
+func (c *Change) Command() string {
+	switch {
+	case !c.IsServer() && c.Action == Remove:
+		return "-D " + desired.Describe(c.Service.ServiceKey)
+	case !c.IsServer():
+		line := saveLines(&c.Service, nil)[0]
+		if c.Action == Edit {
+			line = "-E" + strings.TrimPrefix(line, "-A")
+		}
+		return line
+	case c.Action == Remove:
+		return "-d " + desired.Describe(c.Service.ServiceKey) + " -r " + desired.AddrPort(c.Server.Addr, c.Server.Port)
+	}
+	line := saveLines(&c.Service, c.Server)[1]
+	if c.Action == Edit {
+		line = "-e" + strings.TrimPrefix(line, "-a")
+	}
+	if d := c.Server; d.UpperThreshold != 0 || d.LowerThreshold != 0 {
+		line += fmt.Sprintf(" -x %d -y %d", d.UpperThreshold, d.LowerThreshold)
+	}
+	return line
+}
+
+// saveLines are the -A line of s and, if d is not nil, the -a line of d.
+func saveLines(s *ipvs.Service, d *ipvs.DestinationEntry) []string {
+	t := format.Table{Service: ipvs.ServiceEntry{Service: *s}}
+	if d != nil {
+		t.Dests = []ipvs.DestinationEntry{*d}
+	}
+	var b bytes.Buffer
+	format.Save(&b, t, nil, true)
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+}
+
+// FieldChange is one field an edit changes.
+type FieldChange struct {
+	Name     string
+	From, To string
+}
+
+func (f FieldChange) String() string { return f.Name + " " + f.From + " -> " + f.To }
+
+// Delta lists the fields an edit changes.
+func (c *Change) Delta() []FieldChange {
+	var fields []FieldChange
+	add := func(name string, from, to any) {
+		if f, t := fmt.Sprint(from), fmt.Sprint(to); f != t {
+			fields = append(fields, FieldChange{name, f, t})
+		}
+	}
+	switch {
+	case c.Action != Edit:
+		return nil
+	case c.IsServer():
+		o, n := c.OldServer, c.Server
+		add("method", methodWord(o.ForwardMethod), methodWord(n.ForwardMethod))
+		add("weight", o.Weight, n.Weight)
+		add("upper threshold", o.UpperThreshold, n.UpperThreshold)
+		add("lower threshold", o.LowerThreshold, n.LowerThreshold)
+		add("tunnel type", o.TunnelType, n.TunnelType)
+		add("tunnel port", o.TunnelPort, n.TunnelPort)
+		add("tunnel checksum", o.TunnelFlags, n.TunnelFlags)
+	default:
+		o, n := c.OldService, &c.Service
+		add("scheduler", o.Scheduler, n.Scheduler)
+		add("flags", flagWords(o), flagWords(n))
+		add("persistence timeout", o.Timeout, n.Timeout)
+		add("netmask", netmaskWord(o), netmaskWord(n))
+		add("persistence engine", quoteEmpty(o.PE), quoteEmpty(n.PE))
+	}
+	return fields
+}
+
+func methodWord(m ipvs.ForwardMethod) string {
+	if m == ipvs.Local {
+		return "local"
+	}
+	return desired.ServerFile(&ipvs.Destination{ForwardMethod: m}).Method
+}
+
+func flagWords(s *ipvs.Service) string {
+	var words []string
+	if s.Flags&ipvs.FlagPersistent != 0 {
+		words = append(words, "persistent")
+	}
+	if s.Flags&ipvs.FlagOnePacket != 0 {
+		words = append(words, "one-packet")
+	}
+	words = append(words, desired.ServiceFile(s, nil).SchedulerFlags...)
+	if len(words) == 0 {
+		return "none"
+	}
+	return strings.Join(words, ",")
+}
+
+func netmaskWord(s *ipvs.Service) string {
+	if m := desired.ServiceFile(s, nil).Netmask; m != nil {
+		return fmt.Sprint(m)
+	}
+	return "host"
+}
+
+func quoteEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// WriteText writes the plan for people: one line per change, "+" adds,
+// "~" edits, "-" removes, as the ipvsadm command that would make it, then
+// a summary. drain is the drain timeout apply will use.
+func (p *Plan) WriteText(w io.Writer, drain time.Duration) error {
+	var b strings.Builder
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		mark := map[Action]string{Add: "+", Edit: "~", Remove: "-"}[c.Action]
+		fmt.Fprintf(&b, "%s %s", mark, c.Command())
+		switch {
+		case c.Action == Edit:
+			var parts []string
+			for _, f := range c.Delta() {
+				parts = append(parts, f.String())
+			}
+			fmt.Fprintf(&b, "   # %s", strings.Join(parts, ", "))
+		case c.Action == Remove && drain > 0:
+			fmt.Fprintf(&b, "   # drain: weight 0 now, delete when its connections end or after %s", drain)
+		}
+		if c.Source.File != "" {
+			fmt.Fprintf(&b, "   (%s)", c.Source)
+		}
+		b.WriteString("\n")
+	}
+	add, change, remove := p.Counts()
+	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to remove.\n", add, change, remove)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// ChangeJSON is one change of a plan in JSON.
+type ChangeJSON struct {
+	Action  string               `json:"action"`
+	Object  string               `json:"object"` // service or real_server
+	Service string               `json:"service"`
+	Server  string               `json:"real_server,omitempty"`
+	Command string               `json:"command"`
+	Changes map[string]FieldJSON `json:"changes,omitempty"`
+	Source  string               `json:"source,omitempty"`
+}
+
+// FieldJSON is one field an edit changes.
+type FieldJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// PlanJSON is a plan in JSON.
+type PlanJSON struct {
+	Changes []ChangeJSON `json:"changes"`
+	Add     int          `json:"add"`
+	Change  int          `json:"change"`
+	Remove  int          `json:"remove"`
+}
+
+// JSON is the plan as PlanJSON.
+func (p *Plan) JSON() PlanJSON {
+	out := PlanJSON{Changes: []ChangeJSON{}}
+	out.Add, out.Change, out.Remove = p.Counts()
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		j := ChangeJSON{Action: c.Action.String(), Object: "service", Service: desired.Describe(c.Service.ServiceKey), Command: c.Command()}
+		if c.IsServer() {
+			j.Object, j.Server = "real_server", desired.AddrPort(c.Server.Addr, c.Server.Port)
+		}
+		if c.Source.File != "" {
+			j.Source = c.Source.String()
+		}
+		for _, f := range c.Delta() {
+			if j.Changes == nil {
+				j.Changes = map[string]FieldJSON{}
+			}
+			j.Changes[f.Name] = FieldJSON{f.From, f.To}
+		}
+		out.Changes = append(out.Changes, j)
+	}
+	return out
+}
