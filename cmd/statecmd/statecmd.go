@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,6 +53,8 @@ const (
 	exitFailure = 1
 )
 
+// failure is err with status 1. A message of several lines (one per
+// problem) gets lvsadm's prefix on each, as lvsadm prints the first.
 func failure(err error) error {
 	if err == nil {
 		return nil
@@ -59,6 +62,9 @@ func failure(err error) error {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return err
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") {
+		err = errors.New(strings.ReplaceAll(msg, "\n", "\nlvsadm: "))
 	}
 	return &ExitError{Code: exitFailure, Err: err}
 }
