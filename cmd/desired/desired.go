@@ -28,12 +28,21 @@ type Service struct {
 	ipvs.Service
 	Servers []Server
 	Source  Source
+
+	// Quorum is the least sum of the weights of the real servers that are
+	// up for the service to be served by them; below it (by Hysteresis
+	// before it counts as regained) SorryServer, if set, is added. Only
+	// the health-checking daemon (lvsadm run) acts on these.
+	Quorum, Hysteresis uint32
+	SorryServer        *Server
 }
 
 // Server is a real server of a service.
 type Server struct {
 	ipvs.Destination
 	Source Source
+	// Check is its health check; nil means none (always up).
+	Check *Check
 }
 
 // Source is where something was defined: a file, a line and, for YAML and
