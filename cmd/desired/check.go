@@ -32,8 +32,10 @@ type Check struct {
 	Type CheckType
 
 	// Interval is the time from the start of one check to the start of
-	// the next; Timeout bounds one check.
-	Interval, Timeout time.Duration
+	// the next; Timeout bounds one check. RetryInterval replaces Interval
+	// after a failure that has not yet made an up server down (keepalived's
+	// delay_before_retry); default Interval.
+	Interval, Timeout, RetryInterval time.Duration
 	// Rise consecutive successes make a down server up; Fall consecutive
 	// failures make an up server down.
 	Rise, Fall int
@@ -66,7 +68,11 @@ type Check struct {
 
 	// Exec: Command runs with the real server's address and port in its
 	// environment (LVSADM_ADDRESS, LVSADM_PORT, LVSADM_VIP, LVSADM_VPORT).
-	Command []string
+	// Exit status 0 is up and 1 down; with DynamicWeight (the default, as
+	// keepalived's misc_dynamic) 2-255 is up with weight status-2, without
+	// it every status but 0 is down.
+	Command       []string
+	DynamicWeight bool
 
 	// OnFailure is OnFailureQuiesce (default) or OnFailureRemove.
 	OnFailure string
