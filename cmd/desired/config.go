@@ -237,7 +237,8 @@ func (d *decoder) table(n *yaml.Node) *Table {
 }
 
 var serviceKeys = []string{"protocol", "address", "port", "fwmark", "family", "scheduler", "scheduler_flags",
-	"persistent", "netmask", "persistence_engine", "one_packet", "real_servers"}
+	"persistent", "netmask", "persistence_engine", "one_packet", "real_servers",
+	"health_check", "quorum", "hysteresis", "sorry_server"}
 
 // service reads one service into the -A line it stands for, then its real
 // servers into -a lines.
@@ -307,13 +308,36 @@ func (d *decoder) service(n *yaml.Node) (Service, bool) {
 		return Service{}, false
 	}
 	s := Service{Service: inv.Service, Source: d.src(n)}
+	var svcCheck map[string]field
+	if f, ok := fs["health_check"]; ok {
+		if svcCheck = d.mapping(f.value, "health_check", checkKeyNames...); svcCheck != nil {
+			d.check(f.value, svcCheck, false)
+		}
+	}
+	for _, k := range []struct {
+		key string
+		dst *uint32
+	}{{"quorum", &s.Quorum}, {"hysteresis", &s.Hysteresis}} {
+		if f, ok := fs[k.key]; ok {
+			if v, ok := d.number(f, k.key, 0, math.MaxInt32); ok {
+				*k.dst = uint32(v)
+			}
+		}
+	}
+	if f, ok := fs["sorry_server"]; ok {
+		if g, ok := d.mapping(f.value, "sorry_server", serverKeys...)["health_check"]; ok {
+			d.errs.add(d.src(g.key), "a sorry server is not checked: it has no health_check")
+		} else if r, ok := d.server(f.value, &s, svcOpt, nil); ok {
+			s.SorryServer = &r
+		}
+	}
 	if f, ok := fs["real_servers"]; ok && f.value.Tag != "!!null" {
 		if f.value.Kind != yaml.SequenceNode {
 			d.errs.add(d.src(f.value), "real_servers: want a list, got %s", kind(f.value))
 			return s, true
 		}
 		for _, rn := range f.value.Content {
-			if r, ok := d.server(rn, &s, svcOpt); ok {
+			if r, ok := d.server(rn, &s, svcOpt, svcCheck); ok {
 				s.Servers = append(s.Servers, r)
 			}
 		}
@@ -368,13 +392,15 @@ func (d *decoder) serviceOption(n *yaml.Node, fs map[string]field) ([]string, bo
 	return []string{opt, AddrPort(addr, uint16(port))}, true
 }
 
-var serverKeys = []string{"address", "port", "method", "weight", "upper_threshold", "lower_threshold", "tunnel"}
+var serverKeys = []string{"address", "port", "method", "weight", "upper_threshold", "lower_threshold", "tunnel", "health_check"}
 
 // methods maps the forwarding method names of the format to ipvsadm's options.
 var methods = map[string]string{"dr": "-g", "nat": "-m", "tunnel": "-i"}
 
-// server reads one real server into the -a line it stands for.
-func (d *decoder) server(n *yaml.Node, s *Service, svcOpt []string) (Server, bool) {
+// server reads one real server into the -a line it stands for, and its
+// health check: svcCheck (the service's health_check keys) overridden key
+// by key by its own.
+func (d *decoder) server(n *yaml.Node, s *Service, svcOpt []string, svcCheck map[string]field) (Server, bool) {
 	fs := d.mapping(n, "real server", serverKeys...)
 	if fs == nil {
 		return Server{}, false
@@ -420,6 +446,19 @@ func (d *decoder) server(n *yaml.Node, s *Service, svcOpt []string) (Server, boo
 			args = append(args, d.tunnel(g)...)
 		}
 	}
+	checkKeys := map[string]field{}
+	for k, v := range svcCheck {
+		checkKeys[k] = v
+	}
+	if g, ok := fs["health_check"]; ok {
+		for k, v := range d.mapping(g.value, "health_check", checkKeyNames...) {
+			checkKeys[k] = v
+		}
+	}
+	var check *Check
+	if len(checkKeys) > 0 {
+		check = d.check(n, checkKeys, true)
+	}
 	if len(d.errs.errs) > before {
 		return Server{}, false
 	}
@@ -427,7 +466,7 @@ func (d *decoder) server(n *yaml.Node, s *Service, svcOpt []string) (Server, boo
 	if !ok {
 		return Server{}, false
 	}
-	return Server{Destination: inv.Dest, Source: d.src(n)}, true
+	return Server{Destination: inv.Dest, Source: d.src(n), Check: check}, true
 }
 
 func (d *decoder) tunnel(f field) []string {

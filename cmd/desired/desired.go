@@ -74,15 +74,22 @@ func (e *Error) Error() string { return e.Source.String() + ": " + e.Msg }
 // maxErrors bounds how many problems one read reports.
 const maxErrors = 20
 
-// errorList collects the problems of one read, in input order.
+// errorList collects the problems of one read, in input order, each once.
 type errorList struct {
 	errs []error
+	seen map[Error]bool
 }
 
 func (l *errorList) add(src Source, format string, args ...any) {
-	if len(l.errs) < maxErrors {
-		l.errs = append(l.errs, &Error{Source: src, Msg: fmt.Sprintf(format, args...)})
+	e := Error{Source: src, Msg: fmt.Sprintf(format, args...)}
+	if len(l.errs) >= maxErrors || l.seen[e] {
+		return
 	}
+	if l.seen == nil {
+		l.seen = map[Error]bool{}
+	}
+	l.seen[e] = true
+	l.errs = append(l.errs, &e)
 }
 
 func (l *errorList) full() bool { return len(l.errs) >= maxErrors }

@@ -207,7 +207,7 @@ func TestBadInput(t *testing.T) {
 		{"t.yaml", head + "  - protocol: tcp\n    address: [192.0.2.1]\n    port: 80\n", "t.yaml:4:14: address: want a string, got a list"},
 		{"t.yaml", "schema_version: 1\nservices: a: b\n", "t.yaml:2: mapping values are not allowed in this context"},
 		{"t.json", `{"schema_version": 1, "services": [{"protocol": "tcp", "address": "192.0.2.1", "port": 80, "bogus": 1}]}`,
-			`t.json:1:92: unknown key "bogus" in service (known keys: protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistent, netmask, persistence_engine, one_packet, real_servers)`},
+			`t.json:1:92: unknown key "bogus" in service (known keys: protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistent, netmask, persistence_engine, one_packet, real_servers, health_check, quorum, hysteresis, sorry_server)`},
 	} {
 		_, err := Parse(tt.name, []byte(tt.text), "", compat.Parser{})
 		if err == nil || err.Error() != tt.want {
