@@ -245,3 +245,22 @@ func sameServer(k, w *ipvs.Destination) bool {
 		k.UpperThreshold == w.UpperThreshold && k.LowerThreshold == w.LowerThreshold &&
 		k.TunnelType == w.TunnelType && k.TunnelPort == w.TunnelPort && k.TunnelFlags == w.TunnelFlags
 }
+
+// Between plans the changes that turn the table before into the table
+// after for the services after names, without reading the kernel: for a
+// caller that knows what it last applied (the health-checking daemon).
+// Servers whose desired state has no thresholds compare as usual.
+func Between(before, after *desired.Table) *Plan {
+	cur := &current{index: map[ipvs.ServiceKey]int{}}
+	for i := range before.Services {
+		s := &before.Services[i]
+		cur.index[desired.Key(s.ServiceKey)] = len(cur.services)
+		cur.services = append(cur.services, ipvs.ServiceEntry{Service: s.Service})
+		dests := make([]ipvs.DestinationEntry, len(s.Servers))
+		for j := range s.Servers {
+			dests[j] = ipvs.DestinationEntry{Destination: s.Servers[j].Destination}
+		}
+		cur.dests = append(cur.dests, dests)
+	}
+	return diff(cur, after, Options{})
+}

@@ -323,3 +323,17 @@ func TestDrain(t *testing.T) {
 		t.Errorf("%d real servers left after draining", len(dests))
 	}
 }
+
+// TestBetween plans from two desired tables alone: a weight change is one
+// edit, a server gone one removal, and the same table nothing.
+func TestBetween(t *testing.T) {
+	before := rules(t, table)
+	if p := Between(before, before); !p.Empty() {
+		t.Errorf("same table:\n%s", planText(p))
+	}
+	after := rules(t, strings.NewReplacer("-r 198.51.100.1:80 -m -w 1\n", "-r 198.51.100.1:80 -m -w 0\n", "-a -t 192.0.2.10:80 -r 198.51.100.2:80 -m -w 2\n", "").Replace(table))
+	want := "~ -e -t 192.0.2.10:80 -r 198.51.100.1:80 -m -w 0   # weight 1 -> 0   (t.rules:2)\n- -d -t 192.0.2.10:80 -r 198.51.100.2:80\nPlan: 0 to add, 1 to change, 1 to remove.\n"
+	if diff := cmp.Diff(want, planText(Between(before, after))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
