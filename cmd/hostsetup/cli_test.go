@@ -3,6 +3,7 @@ package hostsetup
 import (
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -166,7 +167,8 @@ func TestHelpDescribesEachCommand(t *testing.T) {
 		}
 	}
 	fwd, _, _ := r.run("forward", "status", "--help")
-	if !strings.Contains(fwd, "--ipv6   also check IPv6 forwarding") {
+	// cobra pads the flag names to the longest one.
+	if !regexp.MustCompile(`--ipv6 +also check IPv6 forwarding`).MatchString(fwd) {
 		t.Errorf("forward status --help describes --ipv6 as up does:\n%s", fwd)
 	}
 }

@@ -220,6 +220,14 @@ func sameSettings(a, b settings) bool {
 
 // describe renders settings as the flags that produced them.
 func describe(role string, s settings) string {
+	if parts := flagWords(role, s); len(parts) > 0 {
+		return strings.Join(parts, " ")
+	}
+	return "no options"
+}
+
+// flagWords are the flags that produce settings s of role.
+func flagWords(role string, s settings) []string {
 	var parts []string
 	add := func(flag, v string) {
 		if v != "" {
@@ -247,10 +255,7 @@ func describe(role string, s settings) string {
 	if s.NoAnnounce {
 		parts = append(parts, "--no-announce")
 	}
-	if len(parts) == 0 {
-		return "no options"
-	}
-	return strings.Join(parts, " ")
+	return parts
 }
 
 // apply carries out one action, recorded in e through j, and reports

@@ -355,6 +355,7 @@ unprivileged.`,
 
 func statusCommand(r *runner, role string) *cobra.Command {
 	var f roleFlags
+	output := outputTable
 	need := ""
 	example := "  lvsadm " + role + " status"
 	switch role {
@@ -370,21 +371,31 @@ whether it is right: for a conf knob the conf/all and per-interface values
 that the kernel combines, for a VIP or a link where it is. Without options
 the settings recorded by 'lvsadm ` + role + ` up' are checked; options check
 other settings instead.` + need + `
-status changes nothing and needs no root.
+status changes nothing and needs no root. -o json prints the same as JSON
+(see docs/config.md).
 
 Exit status 3 means problems were found (each is explained after the table);
 0 means everything is right.`,
 		Example: example,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return commandError(cmd, r.statusCommand(role, f, cmd.Flags().NFlag() > 0))
+			// Options other than -o name the settings to check.
+			flagsGiven := cmd.Flags().NFlag() > 0
+			if cmd.Flags().Changed("output") {
+				flagsGiven = cmd.Flags().NFlag() > 1
+			}
+			return commandError(cmd, r.statusCommand(role, f, flagsGiven, output))
 		},
 	}
 	addRoleFlags(c, role, &f, true)
+	c.Flags().StringVarP(&output, "output", "o", outputTable, "table or json")
 	return c
 }
 
-func (r *runner) statusCommand(role string, f roleFlags, flagsGiven bool) error {
+func (r *runner) statusCommand(role string, f roleFlags, flagsGiven bool, output string) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
 	var s settings
 	if flagsGiven {
 		var err error
@@ -413,5 +424,5 @@ func (r *runner) statusCommand(role string, f roleFlags, flagsGiven bool) error 
 			return err
 		}
 	}
-	return r.status(role, s, recorded)
+	return r.status(role, s, recorded, output)
 }

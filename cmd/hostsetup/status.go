@@ -173,9 +173,11 @@ func rpFilterChecks(ifaces []string, mode string) []check {
 }
 
 // row is one line of the status table; problem, if set, explains a failure.
+// json is the same for status -o json.
 type row struct {
 	cells   []string
 	problem string
+	json    checkJSON
 }
 
 func (h *host) evaluate(c check) row {
@@ -196,6 +198,7 @@ func (h *host) evaluate(c check) row {
 			r.cells[6] = "PROBLEM"
 			r.problem = fmt.Sprintf("%s is %s; packets for the VIP arriving through it are dropped", c.link, state)
 		}
+		r.json = &linkCheckJSON{Kind: "link", Interface: c.link, State: state, verdict: verdictOf(r.problem)}
 		return r
 	}
 	family, iface, knob, isConf := c.key.Conf()
@@ -212,6 +215,7 @@ func (h *host) evaluate(c check) row {
 		own = valueOrDash(h.sys.Read(c.key))
 	}
 	need := joinInts(c.accept, " or ")
+	js := &sysctlCheckJSON{Kind: "sysctl", Key: c.key.Dotted(), Interface: where, All: cellValue(allCell), Own: cellValue(own), Needed: c.accept}
 	eff, err := h.sys.Effective(c.key)
 	if !isConf {
 		eff, err = readInt(h.sys, c.key)
@@ -226,6 +230,8 @@ func (h *host) evaluate(c check) row {
 				r.problem += fmt.Sprintf(" (no interface %s?)", where)
 			}
 		}
+		js.ReadError, js.verdict = r.cells[4], verdictOf(r.problem)
+		r.json = js
 		return r
 	}
 	r := row{cells: []string{name, where, allCell, own, strconv.Itoa(eff), need, "ok"}}
@@ -237,6 +243,8 @@ func (h *host) evaluate(c check) row {
 		}
 		r.problem = fmt.Sprintf("%s is %d%s, needs %s: %s", c.key, eff, how, need, c.why)
 	}
+	js.Effective, js.verdict = &eff, verdictOf(r.problem)
+	r.json = js
 	return r
 }
 
@@ -287,6 +295,16 @@ func (h *host) evaluateVIP(c check) row {
 		r.problem = fmt.Sprintf("VIP %s is also configured elsewhere (%s); a real server must hold it only %s",
 			c.vip.Addr(), state, need)
 	}
+	js := &vipCheckJSON{Kind: "vip", VIP: c.vip.Addr().String(), Interface: c.link, Label: c.label, Exclusive: c.exclusive,
+		Found: []addressJSON{}, verdict: verdictOf(r.problem)}
+	if c.link != "" {
+		bits := c.vip.Bits()
+		js.PrefixLength = &bits
+	}
+	for _, a := range have {
+		js.Found = append(js.Found, addressJSON{Address: a.Prefix.String(), Interface: a.Link, Label: a.Label})
+	}
+	r.json = js
 	return r
 }
 
@@ -312,9 +330,10 @@ func joinInts(vs []int, sep string) string {
 	return strings.Join(s, sep)
 }
 
-// status prints the effective values role needs and flags each problem.
-// recorded is the entry from the state file, if any.
-func (r *runner) status(role string, s settings, recorded *entry) error {
+// status prints the effective values role needs and flags each problem,
+// as a table or (output json) as JSON. recorded is the entry from the
+// state file, if any.
+func (r *runner) status(role string, s settings, recorded *entry, output string) error {
 	h, n, err := r.openHost()
 	if err != nil {
 		return err
@@ -323,6 +342,9 @@ func (r *runner) status(role string, s settings, recorded *entry) error {
 	cs, err := checks(role, s, h)
 	if err != nil {
 		return err
+	}
+	if output == outputJSON {
+		return r.statusJSON(role, s, recorded, cs, h)
 	}
 	switch {
 	case recorded == nil:
@@ -353,10 +375,35 @@ func (r *runner) status(role string, s settings, recorded *entry) error {
 	for _, p := range problems {
 		r.printf("problem: %s\n", p)
 	}
+	return problemsError(role, s, problems)
+}
+
+// problemsError is status's exit 3 when it found problems.
+func problemsError(role string, s settings, problems []string) error {
 	if len(problems) > 0 {
 		return &ExitError{Code: ExitProblems, Err: fmt.Errorf("%d problem(s) for %s", len(problems), describe(role, s))}
 	}
 	return nil
+}
+
+// statusJSON prints what status prints, as JSON.
+func (r *runner) statusJSON(role string, s settings, recorded *entry, cs []check, h *host) error {
+	out := statusJSON{SchemaVersion: jsonVersion, Role: role, Checking: settingsOf(role, s), Checks: []checkJSON{}, Problems: []string{}}
+	if recorded != nil {
+		out.Recorded = &recordedJSON{Since: recorded.Since, Settings: settingsOf(role, recorded.Settings),
+			Changes: len(recorded.Changes), Unconfirmed: recorded.unconfirmed()}
+	}
+	for _, c := range cs {
+		rw := h.evaluate(c)
+		out.Checks = append(out.Checks, rw.json)
+		if rw.problem != "" {
+			out.Problems = append(out.Problems, rw.problem)
+		}
+	}
+	if err := r.writeJSON(out); err != nil {
+		return err
+	}
+	return problemsError(role, s, out.Problems)
 }
 
 // renderTable draws a plain ASCII table, column titles as given.

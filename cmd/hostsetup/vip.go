@@ -117,19 +117,26 @@ Needs root.`,
 
 func vipListCommand(r *runner) *cobra.Command {
 	var iface string
+	output := outputTable
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List VIP-like addresses",
 		Long: `List host addresses (/32, /128), labelled aliases and addresses recorded by
 lvsadm roles, leaving out loopback and link-local addresses, with the role
-that added each. Needs no root.`,
-		Example: "  lvsadm vip list\n  lvsadm vip list --iface lo",
+that added each. -o json prints the same as JSON (see docs/config.md). Needs
+no root.`,
+		Example: "  lvsadm vip list\n  lvsadm vip list --iface lo -o json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return commandError(cmd, r.vipList(iface))
+			err := checkOutput(output)
+			if err == nil {
+				err = r.vipList(iface, output)
+			}
+			return commandError(cmd, err)
 		},
 	}
 	c.Flags().StringVar(&iface, "iface", "", "only this interface")
+	c.Flags().StringVarP(&output, "output", "o", outputTable, "table or json")
 	return c
 }
 
@@ -176,7 +183,7 @@ func (r *runner) vipDel(a Address, dryRun bool) error {
 	return nil
 }
 
-func (r *runner) vipList(iface string) error {
+func (r *runner) vipList(iface, output string) error {
 	h, n, err := r.openHost()
 	if err != nil {
 		return err
@@ -200,6 +207,7 @@ func (r *runner) vipList(iface string) error {
 		}
 	}
 	var rows [][]string
+	list := vipListJSON{SchemaVersion: jsonVersion, Addresses: []addressJSON{}}
 	for _, a := range h.addrs {
 		ip := a.Prefix.Addr()
 		owner := owners[a.Prefix.String()+" "+a.Link]
@@ -207,6 +215,7 @@ func (r *runner) vipList(iface string) error {
 		if (iface != "" && a.Link != iface) || !vipLike || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
 			continue
 		}
+		list.Addresses = append(list.Addresses, addressJSON{Address: a.Prefix.String(), Interface: a.Link, Label: a.Label, Role: owner})
 		if owner == "" {
 			owner = "-"
 		}
@@ -215,6 +224,9 @@ func (r *runner) vipList(iface string) error {
 			label = "-"
 		}
 		rows = append(rows, []string{a.Prefix.String(), a.Link, label, owner})
+	}
+	if output == outputJSON {
+		return r.writeJSON(list)
 	}
 	return renderTable(r.out, []string{"ADDRESS", "INTERFACE", "LABEL", "LVSADM ROLE"}, rows)
 }
