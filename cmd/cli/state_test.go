@@ -127,3 +127,17 @@ func TestApplyFromStdinDryRun(t *testing.T) {
 		t.Errorf("dry run changed the kernel:\n%s", got)
 	}
 }
+
+// TestListJSONShowsThresholds: list -o json reads real servers over
+// netlink, where /proc/net/ip_vs has no thresholds.
+func TestListJSONShowsThresholds(t *testing.T) {
+	h := newHarness(t)
+	h.ipvsadm("-A -t 192.0.2.1:80 -s rr")
+	h.ipvsadm("-a -t 192.0.2.1:80 -r 198.51.100.1 -m -w 1 -x 100 -y 10")
+	h.procIPVS = "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n" +
+		"TCP  C0000201:0050 rr  \n  -> C6336401:0050      Masq    1      0          0         \n"
+	r := h.run("", "lvsadm", "list", "-o", "json")
+	if !strings.Contains(r.stdout, `"upper_threshold": 100`) || !strings.Contains(r.stdout, `"persistent_connections": 0`) {
+		t.Errorf("list -o json leaves out what /proc lacks:\n%s%s", r.stdout, r.stderr)
+	}
+}

@@ -237,8 +237,8 @@ func (d *decoder) table(n *yaml.Node) *Table {
 }
 
 var serviceKeys = []string{"protocol", "address", "port", "fwmark", "family", "scheduler", "scheduler_flags",
-	"persistent", "netmask", "persistence_engine", "one_packet", "real_servers",
-	"health_check", "quorum", "hysteresis", "sorry_server"}
+	"persistent", "netmask", "persistence_engine", "one_packet", "health_check", "quorum", "hysteresis",
+	"sorry_server", "real_servers"}
 
 // service reads one service into the -A line it stands for, then its real
 // servers into -a lines.
@@ -256,6 +256,9 @@ func (d *decoder) service(n *yaml.Node) (Service, bool) {
 	args = append(args, svcOpt...)
 	if f, ok := fs["scheduler"]; ok {
 		if v, ok := d.scalar(f, "scheduler", "!!str"); ok {
+			if len(v) == 0 || len(v) > schedulerNameMax {
+				d.errs.add(d.src(f.value), "scheduler: want a name of 1 to %d bytes, got %q", schedulerNameMax, v)
+			}
 			args = append(args, "-s", v)
 		}
 	}
@@ -265,7 +268,10 @@ func (d *decoder) service(n *yaml.Node) (Service, bool) {
 		} else {
 			var flags []string
 			for _, fl := range f.value.Content {
-				if v, ok := d.scalar(field{f.key, fl}, "scheduler_flags", "!!str"); ok {
+				v, ok := d.scalar(field{f.key, fl}, "scheduler_flags", "!!str")
+				if ok && (v == "" || strings.ContainsAny(v, ", ")) {
+					d.errs.add(d.src(fl), "scheduler_flags: want one flag per item, got %q", v)
+				} else if ok {
 					flags = append(flags, v)
 				}
 			}
@@ -285,10 +291,7 @@ func (d *decoder) service(n *yaml.Node) (Service, bool) {
 		}
 	}
 	if f, ok := fs["netmask"]; ok {
-		// A dotted IPv4 mask, or an IPv6 prefix length.
-		if v, ok := d.scalar(f, "netmask", "!!str", "!!int"); ok {
-			args = append(args, "-M", v)
-		}
+		args = append(args, d.netmask(f, svcOpt)...)
 	}
 	if f, ok := fs["persistence_engine"]; ok {
 		if v, ok := d.scalar(f, "persistence_engine", "!!str"); ok {
@@ -345,6 +348,41 @@ func (d *decoder) service(n *yaml.Node) (Service, bool) {
 	return s, true
 }
 
+// schedulerNameMax is the longest scheduler name the kernel takes
+// (IP_VS_SCHEDNAME_MAXLEN less the NUL).
+const schedulerNameMax = 15
+
+// netmask reads a dotted mask for an IPv4 service and a prefix length for
+// an IPv6 one (ipvsadm's -M takes either spelling for IPv4, which makes
+// "24" the mask 0.0.0.24).
+func (d *decoder) netmask(f field, svcOpt []string) []string {
+	ipv6 := slices.Contains(svcOpt, "-6") || strings.HasPrefix(svcOpt[len(svcOpt)-1], "[")
+	v := f.value.Value
+	if ipv6 {
+		if _, ok := d.scalar(f, "netmask", "!!int", "!!str"); !ok {
+			return nil
+		}
+		if n, err := strconv.Atoi(v); f.value.ShortTag() != "!!int" || err != nil || n < 1 || n > 128 {
+			d.errs.add(d.src(f.value), "netmask: want a prefix length from 1 to 128 for an IPv6 service, got %s", kindOrValue(f.value))
+			return nil
+		}
+		return []string{"-M", v}
+	}
+	if a, err := netip.ParseAddr(v); f.value.ShortTag() != "!!str" || err != nil || !a.Is4() {
+		d.errs.add(d.src(f.value), "netmask: want a dotted mask such as 255.255.255.0 for an IPv4 service, got %s", kindOrValue(f.value))
+		return nil
+	}
+	return []string{"-M", v}
+}
+
+// kindOrValue shows a scalar's text as written (quoted if it is a string).
+func kindOrValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!str" {
+		return n.Value
+	}
+	return kind(n)
+}
+
 // serviceOption reads the service's identity into ipvsadm's option for it.
 func (d *decoder) serviceOption(n *yaml.Node, fs map[string]field) ([]string, bool) {
 	if f, ok := fs["fwmark"]; ok {
@@ -392,7 +430,7 @@ func (d *decoder) serviceOption(n *yaml.Node, fs map[string]field) ([]string, bo
 	return []string{opt, AddrPort(addr, uint16(port))}, true
 }
 
-var serverKeys = []string{"address", "port", "method", "weight", "upper_threshold", "lower_threshold", "tunnel", "health_check"}
+var serverKeys = []string{"address", "port", "method", "weight", "upper_threshold", "lower_threshold", "health_check", "tunnel"}
 
 // methods maps the forwarding method names of the format to ipvsadm's options.
 var methods = map[string]string{"dr": "-g", "nat": "-m", "tunnel": "-i"}

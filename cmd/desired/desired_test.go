@@ -207,7 +207,7 @@ func TestBadInput(t *testing.T) {
 		{"t.yaml", head + "  - protocol: tcp\n    address: [192.0.2.1]\n    port: 80\n", "t.yaml:4:14: address: want a string, got a list"},
 		{"t.yaml", "schema_version: 1\nservices: a: b\n", "t.yaml:2: mapping values are not allowed in this context"},
 		{"t.json", `{"schema_version": 1, "services": [{"protocol": "tcp", "address": "192.0.2.1", "port": 80, "bogus": 1}]}`,
-			`t.json:1:92: unknown key "bogus" in service (known keys: protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistent, netmask, persistence_engine, one_packet, real_servers, health_check, quorum, hysteresis, sorry_server)`},
+			`t.json:1:92: unknown key "bogus" in service (known keys: protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistent, netmask, persistence_engine, one_packet, health_check, quorum, hysteresis, sorry_server, real_servers)`},
 	} {
 		_, err := Parse(tt.name, []byte(tt.text), "", compat.Parser{})
 		if err == nil || err.Error() != tt.want {
@@ -226,5 +226,41 @@ func TestManyErrorsAreCapped(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), "\n") + 1; n != maxErrors {
 		t.Errorf("%d errors reported, want %d", n, maxErrors)
+	}
+}
+
+// TestDetectYAMLDocumentStart: YAML's document marker is not an option.
+func TestDetectYAMLDocumentStart(t *testing.T) {
+	for _, text := range []string{"---\nschema_version: 1\nservices: []\n", "--- # lvs\nschema_version: 1\n"} {
+		if got := Detect([]byte(text)); got != YAML {
+			t.Errorf("Detect(%q) = %s, want yaml", text, got)
+		}
+	}
+}
+
+// TestStrictConfigValues: the format takes each value in one spelling,
+// where ipvsadm's options take several: a dotted IPv4 netmask and an IPv6
+// prefix length, one scheduler flag per list item, a scheduler name that
+// fits the kernel's 15 bytes.
+func TestStrictConfigValues(t *testing.T) {
+	head := "schema_version: 1\nservices:\n"
+	for _, tt := range []struct{ text, want string }{
+		{head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, persistent: 60, netmask: 24}\n",
+			"t.yaml:3:76: netmask: want a dotted mask such as 255.255.255.0 for an IPv4 service, got 24"},
+		{head + "  - {protocol: tcp, address: \"2001:db8::1\", port: 80, persistent: 60, netmask: \"64\"}\n",
+			`t.yaml:3:80: netmask: want a prefix length from 1 to 128 for an IPv6 service, got "64"`},
+		{head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, scheduler: sh, scheduler_flags: [\"sh-port,sh-fallback\"]}\n",
+			`t.yaml:3:84: scheduler_flags: want one flag per item, got "sh-port,sh-fallback"`},
+		{head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, scheduler_flags: [\"\"]}\n",
+			`t.yaml:3:69: scheduler_flags: want one flag per item, got ""`},
+		{head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, scheduler: \"\"}\n",
+			`t.yaml:3:62: scheduler: want a name of 1 to 15 bytes, got ""`},
+		{head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, scheduler: abcdefghijklmnop}\n",
+			`t.yaml:3:62: scheduler: want a name of 1 to 15 bytes, got "abcdefghijklmnop"`},
+	} {
+		_, err := ParseConfig("t.yaml", []byte(tt.text))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q:\n got %v\nwant %s", tt.text, err, tt.want)
+		}
 	}
 }

@@ -27,8 +27,9 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want rules, yaml or json)", s)
 }
 
-// rulesLine is how a line of ipvsadm rules starts.
-var rulesLine = regexp.MustCompile(`^\s*(ipvsadm\s+)?-[A-Za-z-]`)
+// rulesLine is how a line of ipvsadm rules starts: a short or a long
+// option (and not YAML's "---").
+var rulesLine = regexp.MustCompile(`^\s*(ipvsadm\s+)?(-[A-Za-z]|--[A-Za-z])`)
 
 // Detect tells the format of data from its first line that is neither
 // blank nor a comment: ipvsadm rules start with an option (-A, -a), JSON

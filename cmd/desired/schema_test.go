@@ -287,6 +287,9 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, method: tunnel, tunnel: {type: gue, port: 65535, checksum: none}}]}\n",
 		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, method: tunnel, tunnel: {type: gre, checksum: csum}}]}\n",
 		head + "  - {fwmark: 1, real_servers: null}\n",
+		head + "  - {fwmark: 1, health_check: {type: tcp}}\n",
+		head + "  - {fwmark: 1, health_check: {type: http, interval: 2, timeout: 1.5s, status: [200, \"300-302\"], body: ok}, quorum: 2, hysteresis: 1, sorry_server: {address: 198.51.100.9}, real_servers: [{address: 198.51.100.1, health_check: {path: /x, connect_to: {port: 8080}}}]}\n",
+		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, health_check: {type: exec, command: [/bin/true, 1], dynamic_weight: false, on_failure: remove, initial_state: down}}]}\n",
 	}
 	bad := []string{
 		"",
@@ -296,6 +299,14 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		"schema_version: 1\nservice: []\n",
 		"schema_version: 1\nservices: {}\n",
 		head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, schedular: rr}\n",
+		head + "  - {fwmark: 1, health_check: {type: smtp}}\n",
+		head + "  - {fwmark: 1, health_check: {type: tcp, interval: fast}}\n",
+		head + "  - {fwmark: 1, health_check: {type: tcp, rise: 0}}\n",
+		head + "  - {fwmark: 1, health_check: {type: http, status: [700]}}\n",
+		head + "  - {fwmark: 1, health_check: {type: tcp, on_failure: panic}}\n",
+		head + "  - {fwmark: 1, health_check: {type: tcp, intervall: 5s}}\n",
+		head + "  - {fwmark: 1, sorry_server: {address: 198.51.100.9, health_check: {type: tcp}}}\n",
+		head + "  - {fwmark: 1, quorum: -1}\n",
 		head + "  - {protocol: tcp, address: 192.0.2.1, port: 80, stats: {connections: 1, packets_in: 1, packets_out: 1, bytes_in: 1, bytes_out: 1}}\n",
 		head + "  - {protocol: TCP, address: 192.0.2.1, port: 80}\n",
 		head + "  - {protocol: icmp, address: 192.0.2.1, port: 80}\n",
@@ -351,7 +362,6 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, method: tunnel, tunnel: {port: 6080}}]}\n",
 		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, method: tunnel, tunnel: {type: gue, port: 6080, ttl: 3}}]}\n",
 		head + "  - {fwmark: 1, real_servers: [{address: 198.51.100.1, active_connections: 0}]}\n",
-		head + "  - {fwmark: 1, health_check: {type: tcp}}\n",
 	}
 	for _, text := range good {
 		if _, err := ParseConfig("good", []byte(text)); err != nil {
@@ -448,6 +458,8 @@ func TestSchemaKeys(t *testing.T) {
 		{"the schema's service vs the parser's", properties(t, schema, "service"), sorted(serviceKeys)},
 		{"the schema's real server vs the parser's", properties(t, schema, "server"), sorted(serverKeys)},
 		{"the schema's tunnel vs write.go's", properties(t, schema, "tunnel"), sorted(jsonNames(t, TunnelJSON{}))},
+		{"the schema's health_check vs the parser's", properties(t, schema, "health_check"), sorted(checkKeyNames)},
+		{"write.go's health_check keys vs the parser's", jsonNames(t, CheckJSON{}), checkKeyNames},
 		{"the schema's listing vs write.go's File", properties(t, schema, "listing"), sorted(jsonNames(t, File{}))},
 		{"the schema's listed service vs write.go's", properties(t, schema, "listing_service"), sorted(jsonNames(t, ServiceJSON{}))},
 		{"the schema's listed real server vs write.go's", properties(t, schema, "listing_server"), sorted(jsonNames(t, ServerJSON{}))},
@@ -461,7 +473,7 @@ func TestSchemaKeys(t *testing.T) {
 		}
 	}
 	// The YAML names are the JSON names.
-	for _, v := range []any{File{}, ServiceJSON{}, ServerJSON{}, TunnelJSON{}, StatsJSON{}, RatesJSON{}} {
+	for _, v := range []any{File{}, ServiceJSON{}, ServerJSON{}, TunnelJSON{}, CheckJSON{}, ConnectToJSON{}, StatsJSON{}, RatesJSON{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			if f := typ.Field(i); f.Tag.Get("yaml") != f.Tag.Get("json") {
@@ -533,6 +545,7 @@ func TestDocKeyTables(t *testing.T) {
 		{"### Service keys", serviceKeys},
 		{"### Real server keys", serverKeys},
 		{"### Tunnel keys", jsonNames(t, TunnelJSON{})},
+		{"### Health check keys", checkKeyNames},
 		{"### Read-only fields", []string{"active_connections", "inactive_connections", "persistent_connections", "stats", "rates"}},
 	} {
 		_, section, ok := strings.Cut(doc, "\n"+c.heading+"\n")

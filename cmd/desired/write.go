@@ -36,6 +36,10 @@ type ServiceJSON struct {
 	Netmask           any          `yaml:"netmask,omitempty" json:"netmask,omitempty"`
 	PersistenceEngine string       `yaml:"persistence_engine,omitempty" json:"persistence_engine,omitempty"`
 	OnePacket         bool         `yaml:"one_packet,omitempty" json:"one_packet,omitempty"`
+	HealthCheck       *CheckJSON   `yaml:"health_check,omitempty" json:"health_check,omitempty"`
+	Quorum            uint32       `yaml:"quorum,omitempty" json:"quorum,omitempty"`
+	Hysteresis        uint32       `yaml:"hysteresis,omitempty" json:"hysteresis,omitempty"`
+	SorryServer       *ServerJSON  `yaml:"sorry_server,omitempty" json:"sorry_server,omitempty"`
 	RealServers       []ServerJSON `yaml:"real_servers,omitempty" json:"real_servers,omitempty"`
 
 	Stats *StatsJSON `yaml:"stats,omitempty" json:"stats,omitempty"`
@@ -51,6 +55,7 @@ type ServerJSON struct {
 	Weight         uint32      `yaml:"weight" json:"weight"`
 	UpperThreshold uint32      `yaml:"upper_threshold,omitempty" json:"upper_threshold,omitempty"`
 	LowerThreshold uint32      `yaml:"lower_threshold,omitempty" json:"lower_threshold,omitempty"`
+	HealthCheck    *CheckJSON  `yaml:"health_check,omitempty" json:"health_check,omitempty"`
 	Tunnel         *TunnelJSON `yaml:"tunnel,omitempty" json:"tunnel,omitempty"`
 
 	ActiveConnections     *uint32    `yaml:"active_connections,omitempty" json:"active_connections,omitempty"`
@@ -58,6 +63,39 @@ type ServerJSON struct {
 	PersistentConnections *uint32    `yaml:"persistent_connections,omitempty" json:"persistent_connections,omitempty"`
 	Stats                 *StatsJSON `yaml:"stats,omitempty" json:"stats,omitempty"`
 	Rates                 *RatesJSON `yaml:"rates,omitempty" json:"rates,omitempty"`
+}
+
+// CheckJSON is a health_check mapping as written (by lvsadm import, for
+// one); an empty field is left out and takes its default when read.
+type CheckJSON struct {
+	Type          string         `yaml:"type,omitempty" json:"type,omitempty"`
+	Interval      string         `yaml:"interval,omitempty" json:"interval,omitempty"`
+	Timeout       string         `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	RetryInterval string         `yaml:"retry_interval,omitempty" json:"retry_interval,omitempty"`
+	Rise          int            `yaml:"rise,omitempty" json:"rise,omitempty"`
+	Fall          int            `yaml:"fall,omitempty" json:"fall,omitempty"`
+	Warmup        string         `yaml:"warmup,omitempty" json:"warmup,omitempty"`
+	ConnectTo     *ConnectToJSON `yaml:"connect_to,omitempty" json:"connect_to,omitempty"`
+	ViaVIP        bool           `yaml:"via_vip,omitempty" json:"via_vip,omitempty"`
+	Method        string         `yaml:"method,omitempty" json:"method,omitempty"`
+	Path          string         `yaml:"path,omitempty" json:"path,omitempty"`
+	Host          string         `yaml:"host,omitempty" json:"host,omitempty"`
+	Status        []any          `yaml:"status,omitempty" json:"status,omitempty"`
+	Body          string         `yaml:"body,omitempty" json:"body,omitempty"`
+	SNI           string         `yaml:"sni,omitempty" json:"sni,omitempty"`
+	Verify        bool           `yaml:"verify,omitempty" json:"verify,omitempty"`
+	Send          string         `yaml:"send,omitempty" json:"send,omitempty"`
+	Expect        string         `yaml:"expect,omitempty" json:"expect,omitempty"`
+	Command       []string       `yaml:"command,omitempty" json:"command,omitempty"`
+	DynamicWeight *bool          `yaml:"dynamic_weight,omitempty" json:"dynamic_weight,omitempty"`
+	OnFailure     string         `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
+	InitialState  string         `yaml:"initial_state,omitempty" json:"initial_state,omitempty"`
+}
+
+// ConnectToJSON is where a check goes instead of the real server.
+type ConnectToJSON struct {
+	Address string `yaml:"address,omitempty" json:"address,omitempty"`
+	Port    uint16 `yaml:"port,omitempty" json:"port,omitempty"`
 }
 
 // TunnelJSON is a tunnel real server's encapsulation.

@@ -173,15 +173,16 @@ type FieldJSON struct {
 
 // PlanJSON is a plan in JSON.
 type PlanJSON struct {
-	Changes []ChangeJSON `json:"changes"`
-	Add     int          `json:"add"`
-	Change  int          `json:"change"`
-	Remove  int          `json:"remove"`
+	SchemaVersion int          `json:"schema_version"`
+	Changes       []ChangeJSON `json:"changes"`
+	Add           int          `json:"add"`
+	Change        int          `json:"change"`
+	Remove        int          `json:"remove"`
 }
 
 // JSON is the plan as PlanJSON.
 func (p *Plan) JSON() PlanJSON {
-	out := PlanJSON{Changes: []ChangeJSON{}}
+	out := PlanJSON{SchemaVersion: desired.SchemaVersion, Changes: []ChangeJSON{}}
 	out.Add, out.Change, out.Remove = p.Counts()
 	for i := range p.Changes {
 		c := &p.Changes[i]

@@ -92,20 +92,17 @@ service and real server.`,
 }
 
 // readFile reads the kernel's table into the format's structure, in
-// ipvsadm's order. For export every real server is read over netlink
-// (thresholds and tunnel settings are not in /proc/net/ip_vs); a listing
-// adds connection counts, and counters or rates if asked.
+// ipvsadm's order. Every real server is read over netlink: thresholds,
+// tunnel settings, persistent connections and counters are not in
+// /proc/net/ip_vs. A listing adds connection counts, and counters or rates
+// if asked.
 func readFile(e Env, export, stats, rate bool) (desired.File, error) {
 	c, err := e.Dial()
 	if err != nil {
 		return desired.File{}, err
 	}
 	defer c.Close()
-	openProc := e.OpenProc
-	if export || stats || rate {
-		openProc = nil
-	}
-	tbl, err := kerneltable.Read(c, openProc)
+	tbl, err := kerneltable.Read(c, nil)
 	if err != nil {
 		return desired.File{}, err
 	}
@@ -132,9 +129,7 @@ func readFile(e Env, export, stats, rate bool) (desired.File, error) {
 			for j := range dests {
 				d, rs := &dests[j], &sj.RealServers[j]
 				rs.ActiveConnections, rs.InactiveConnections = &d.ActiveConns, &d.InactiveConns
-				if openProc == nil {
-					rs.PersistentConnections = &d.PersistentConns
-				}
+				rs.PersistentConnections = &d.PersistentConns
 				if stats {
 					rs.Stats = statsJSON(d.Stats)
 				}
