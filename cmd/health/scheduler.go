@@ -1,0 +1,413 @@
+package health
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lvsadm/lvsadm/cmd/desired"
+)
+
+// Config is the setup of a Scheduler.
+type Config struct {
+	// OnEvent is called for every change of a real server's state (and
+	// every change of an up server's dynamic weight), in order, from one
+	// goroutine of the Scheduler's; checks go on while it runs. Nil: no
+	// events, read Statuses instead.
+	OnEvent func(Event)
+	// Options are passed to NewChecker.
+	Options Options
+	// Clock is the time source; nil means the real one. For tests.
+	Clock Clock
+	// NewChecker makes the checkers; nil means NewChecker with Options.
+	// For tests.
+	NewChecker func(c *desired.Check, t Target) (Checker, error)
+}
+
+// Status is a real server's health.
+type Status struct {
+	Key    string
+	Target Target
+	Type   desired.CheckType
+	Up     bool
+	// Weighted says that Weight is the last dynamic weight an exec check
+	// reported (it stays until another one); else the configured weight
+	// applies.
+	Weighted bool
+	Weight   int
+	// Reason says why Up is what it is: "initial state up", "http 503
+	// after 3 tries", "up after 2 successes (tcp connect ok)", "exec exit
+	// 7 (weight 5)".
+	Reason string
+	// Since is when Up last changed, or when the check was added.
+	Since time.Time
+	// Last is the latest result; its Time is zero before the first.
+	Last Result
+	// Successes and Failures are the current run of equal results.
+	Successes, Failures int
+	// Checks and Failed count the results since the check was added.
+	Checks, Failed uint64
+}
+
+// Event is a change of a real server's state, or of an up server's dynamic
+// weight. Status is the state after it.
+type Event struct {
+	Status
+	// WasUp, WasWeighted and WasWeight are the state before.
+	WasUp       bool
+	WasWeighted bool
+	WasWeight   int
+}
+
+// Stats describe how the checks keep their schedule.
+type Stats struct {
+	Checks  int    // checks scheduled
+	Running int    // checks under way
+	Runs    uint64 // checks started since New
+	// MaxLate is the longest time a check started after its scheduled
+	// time; TotalLate/Runs is the average.
+	MaxLate, TotalLate time.Duration
+}
+
+// ErrClosed is returned by Set after Close.
+var ErrClosed = errors.New("health: scheduler closed")
+
+// Scheduler runs health checks at their intervals and keeps the state of
+// each. It has one goroutine that waits for the next due check and starts
+// it on a goroutine of its own; an idle check is an entry in a heap.
+type Scheduler struct {
+	cfg   Config
+	clock Clock
+
+	ctx    context.Context // cancelled by Close: stops running checks
+	cancel context.CancelFunc
+	wake   chan struct{} // the next due time may be earlier
+	done   chan struct{} // closed by Close
+	loopWG sync.WaitGroup
+	runWG  sync.WaitGroup
+	events *eventQueue
+
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when a run ends
+	closed  bool
+	entries map[string]*entry
+	queue   entryHeap
+	armed   time.Time // when the loop's timer fires; zero if not armed
+	running int
+	stats   Stats
+}
+
+// entry is one real server's check.
+type entry struct {
+	key     string
+	check   *desired.Check
+	target  Target
+	checker Checker
+	st      state
+	gen     uint64    // changes when the check is replaced: results of the old one are dropped
+	next    time.Time // the scheduled start of the next run
+	index   int       // in the heap; -1 when not there (running, or a none check)
+}
+
+// New starts a Scheduler with no checks.
+func New(cfg Config) *Scheduler {
+	s := &Scheduler{
+		cfg:     cfg,
+		clock:   cfg.Clock,
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		entries: make(map[string]*entry),
+	}
+	if s.clock == nil {
+		s.clock = realClock{}
+	}
+	if s.cfg.NewChecker == nil {
+		opts := cfg.Options
+		s.cfg.NewChecker = func(c *desired.Check, t Target) (Checker, error) { return NewChecker(c, t, opts) }
+	}
+	s.idle = sync.NewCond(&s.mu)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.OnEvent != nil {
+		s.events = newEventQueue(cfg.OnEvent)
+	}
+	s.loopWG.Add(1)
+	go s.loop()
+	return s
+}
+
+// Set adds the check of key, or replaces it, and returns its status.
+//
+// A new check starts in its initial state (InitialUp), with its first run
+// at a random time within its Warmup. If key has a check already and
+// neither c nor t has changed, nothing changes. Otherwise the new check
+// takes over the old one's state (up or down, dynamic weight, since) and
+// counts anew from a warmup of its own; the result of a run of the old one
+// still under way is dropped. A none check is up at once and never runs.
+// An error (c cannot be run; see NewChecker) leaves key as it was.
+func (s *Scheduler) Set(key string, c *desired.Check, t Target) (Status, error) {
+	if err := validate(c); err != nil {
+		return Status{}, err
+	}
+	checker, err := s.cfg.NewChecker(c, t)
+	if err != nil {
+		return Status{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return Status{}, ErrClosed
+	}
+	now := s.clock.Now()
+	e := s.entries[key]
+	switch {
+	case e == nil:
+		e = &entry{key: key, index: -1, st: newState(c.InitialUp, c.Rise, c.Fall, now)}
+		s.entries[key] = e
+	case e.target == t && sameCheck(e.check, c):
+		e.check = c
+		return e.status(), nil
+	default:
+		e.gen++
+		if e.index >= 0 {
+			heap.Remove(&s.queue, e.index)
+		}
+		e.st.setLimits(c.Rise, c.Fall)
+		e.st.successes, e.st.failures = 0, 0
+	}
+	e.check, e.target, e.checker = c, t, checker
+	if c.Type == desired.CheckNone {
+		r := Result{Up: true, Reason: "none", Time: now}
+		e.st.last = r
+		if !e.st.up {
+			was := e.status()
+			e.st.up, e.st.since, e.st.reason = true, now, "check is none"
+			s.emit(e, was)
+		}
+		return e.status(), nil
+	}
+	e.next = now
+	if c.Warmup > 0 {
+		e.next = now.Add(rand.N(c.Warmup))
+	}
+	s.push(e)
+	return e.status(), nil
+}
+
+// Remove drops the check of key; it reports whether there was one.
+func (s *Scheduler) Remove(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if e == nil {
+		return false
+	}
+	delete(s.entries, key)
+	if e.index >= 0 {
+		heap.Remove(&s.queue, e.index)
+	}
+	return true
+}
+
+// Status returns the status of key's check.
+func (s *Scheduler) Status(key string) (Status, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if e == nil {
+		return Status{}, false
+	}
+	return e.status(), true
+}
+
+// Statuses returns the status of every check, by key.
+func (s *Scheduler) Statuses() []Status {
+	s.mu.Lock()
+	all := make([]Status, 0, len(s.entries))
+	for _, e := range s.entries {
+		all = append(all, e.status())
+	}
+	s.mu.Unlock()
+	slices.SortFunc(all, func(a, b Status) int { return strings.Compare(a.Key, b.Key) })
+	return all
+}
+
+// Stats returns the scheduling figures.
+func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Checks = len(s.entries)
+	st.Running = s.running
+	return st
+}
+
+// Close stops every check (a running exec check's processes are killed)
+// and returns once they have ended and every event already due has been
+// delivered. Nothing is delivered after.
+func (s *Scheduler) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	close(s.done)
+	s.loopWG.Wait()
+	s.runWG.Wait()
+	if s.events != nil {
+		s.events.close()
+	}
+}
+
+func (e *entry) status() Status {
+	return Status{
+		Key:       e.key,
+		Target:    e.target,
+		Type:      e.check.Type,
+		Up:        e.st.up,
+		Weighted:  e.st.weighted,
+		Weight:    e.st.weight,
+		Reason:    e.st.reason,
+		Since:     e.st.since,
+		Last:      e.st.last,
+		Successes: e.st.successes,
+		Failures:  e.st.failures,
+		Checks:    e.st.checks,
+		Failed:    e.st.failed,
+	}
+}
+
+// emit queues the event of e's change from was. s.mu is held, so events
+// are queued in the order of the changes.
+func (s *Scheduler) emit(e *entry, was Status) {
+	if s.events != nil {
+		s.events.push(Event{Status: e.status(), WasUp: was.Up, WasWeighted: was.Weighted, WasWeight: was.Weight})
+	}
+}
+
+// push schedules e at e.next, waking the loop if that is before its timer.
+func (s *Scheduler) push(e *entry) {
+	heap.Push(&s.queue, e)
+	if s.armed.IsZero() || e.next.Before(s.armed) {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// loop starts the checks that are due and sleeps until the next one.
+func (s *Scheduler) loop() {
+	defer s.loopWG.Done()
+	timer := s.clock.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		now := s.clock.Now()
+		s.startDue(now)
+		s.armed = time.Time{}
+		wait := time.Duration(-1)
+		if len(s.queue) > 0 {
+			s.armed = s.queue[0].next
+			wait = s.armed.Sub(now)
+		}
+		s.mu.Unlock()
+		if wait >= 0 {
+			timer.Reset(wait)
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-timer.C():
+		case <-s.wake:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// startDue starts every check due at now. s.mu is held.
+func (s *Scheduler) startDue(now time.Time) {
+	for len(s.queue) > 0 && !s.queue[0].next.After(now) {
+		e := heap.Pop(&s.queue).(*entry)
+		s.running++
+		s.runWG.Add(1)
+		go s.run(e, e.gen, e.checker, e.next)
+	}
+}
+
+// run runs one check of e scheduled at slot and counts its result.
+func (s *Scheduler) run(e *entry, gen uint64, c Checker, slot time.Time) {
+	defer s.runWG.Done()
+	start := s.clock.Now()
+	r := c.Check(s.ctx)
+	end := s.clock.Now()
+	r.Time, r.Latency = start, end.Sub(start)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	s.idle.Broadcast()
+	late := start.Sub(slot)
+	s.stats.Runs++
+	s.stats.TotalLate += late
+	s.stats.MaxLate = max(s.stats.MaxLate, late)
+	if s.closed || s.entries[e.key] != e || e.gen != gen {
+		return // removed or replaced meanwhile
+	}
+	was := e.status()
+	if e.st.apply(r, end) != noChange {
+		s.emit(e, was)
+	}
+	iv := e.check.Interval
+	if e.st.retrying() && e.check.RetryInterval > 0 {
+		iv = e.check.RetryInterval
+	}
+	if iv <= 0 {
+		iv = desired.DefaultInterval
+	}
+	// Fixed rate: the next slot follows this one. A run that started more
+	// than an interval late sets the rate anew from its start; one that
+	// outlasted its interval is followed at once.
+	e.next = slot.Add(iv)
+	switch {
+	case e.next.Before(start):
+		e.next = start.Add(iv)
+	case e.next.Before(end):
+		e.next = end
+	}
+	s.push(e)
+}
+
+// sameCheck reports whether a and b run and count the same way. OnFailure
+// and InitialUp do not matter to a check that is already running.
+func sameCheck(a, b *desired.Check) bool {
+	if a == b {
+		return true
+	}
+	return a.Type == b.Type &&
+		a.Interval == b.Interval && a.Timeout == b.Timeout && a.RetryInterval == b.RetryInterval &&
+		a.Rise == b.Rise && a.Fall == b.Fall && a.Warmup == b.Warmup &&
+		a.ConnectAddr == b.ConnectAddr && a.ConnectPort == b.ConnectPort && a.ViaVIP == b.ViaVIP &&
+		a.Method == b.Method && a.Path == b.Path && a.Host == b.Host &&
+		slices.Equal(a.Status, b.Status) && sameRegexp(a.Body, b.Body) &&
+		a.SNI == b.SNI && a.Verify == b.Verify &&
+		bytes.Equal(a.Send, b.Send) && sameRegexp(a.Expect, b.Expect) &&
+		slices.Equal(a.Command, b.Command) && a.DynamicWeight == b.DynamicWeight
+}
+
+func sameRegexp(a, b *regexp.Regexp) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.String() == b.String()
+}

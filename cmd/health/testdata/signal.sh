@@ -1,0 +1,3 @@
+#!/bin/sh
+# Dies of SIGKILL.
+kill -9 $$
