@@ -16,8 +16,8 @@ func idOf(s *desired.Service, r *desired.Server) serverID {
 	return serverID{k, desired.DestKey(k.Family, &r.Destination)}
 }
 
-// health is a checked real server's state as the table needs it.
-type health struct {
+// serverHealth is a checked real server's state as the table needs it.
+type serverHealth struct {
 	up bool
 	// weight, if set, is the weight an exec check reported (its exit
 	// status minus 2) in place of the configured one.
@@ -34,8 +34,9 @@ type quorumState struct {
 // remove); a server up with the weight its check reported, if any; and a
 // service whose live weight fell below its quorum with its sorry server.
 // quorums is updated: a quorum is lost when the live weight falls below
-// quorum - hysteresis and regained at quorum + hysteresis.
-func effective(t *desired.Table, states map[serverID]health, quorums map[ipvs.ServiceKey]*quorumState) *desired.Table {
+// quorum - hysteresis (or to 0) and regained at quorum + hysteresis, as
+// keepalived does.
+func effective(t *desired.Table, states map[serverID]serverHealth, quorums map[ipvs.ServiceKey]*quorumState) *desired.Table {
 	out := &desired.Table{Services: make([]desired.Service, len(t.Services))}
 	for i := range t.Services {
 		s := &t.Services[i]
@@ -69,7 +70,7 @@ func effective(t *desired.Table, states map[serverID]health, quorums map[ipvs.Se
 				quorums[k] = q
 			}
 			switch {
-			case !q.lost && live+uint64(s.Hysteresis) < uint64(s.Quorum):
+			case !q.lost && (live == 0 || live+uint64(s.Hysteresis) < uint64(s.Quorum)):
 				q.lost = true
 			case q.lost && live >= uint64(s.Quorum)+uint64(s.Hysteresis):
 				q.lost = false

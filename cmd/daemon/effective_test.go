@@ -43,20 +43,20 @@ func TestEffective(t *testing.T) {
 	}
 	s := &tbl.Services[0]
 	id := func(i int) serverID { return idOf(s, &s.Servers[i]) }
-	states := map[serverID]health{}
+	states := map[serverID]serverHealth{}
 	quorums := map[ipvs.ServiceKey]*quorumState{}
 	seven := uint32(7)
 	for _, step := range []struct {
 		name string
-		set  map[int]health
+		set  map[int]serverHealth
 		want string
 	}{
 		{"all up (initial state)", nil, "198.51.100.1=1 198.51.100.2=3 198.51.100.3=2"},
-		{"1 down: quiesced", map[int]health{0: {up: false}}, "198.51.100.1=0 198.51.100.2=3 198.51.100.3=2"},
-		{"3 down: removed; live 3, quorum 3 kept", map[int]health{2: {up: false}}, "198.51.100.1=0 198.51.100.2=3"},
-		{"2 down: live 0 < 3-1: sorry server", map[int]health{1: {up: false}}, "198.51.100.1=0 198.51.100.2=0 198.51.100.99=1"},
-		{"2 up: live 3 < 3+1: sorry server stays", map[int]health{1: {up: true}}, "198.51.100.1=0 198.51.100.2=3 198.51.100.99=1"},
-		{"1 up with weight 7: live 10: sorry server goes", map[int]health{0: {up: true, weight: &seven}}, "198.51.100.1=7 198.51.100.2=3"},
+		{"1 down: quiesced", map[int]serverHealth{0: {up: false}}, "198.51.100.1=0 198.51.100.2=3 198.51.100.3=2"},
+		{"3 down: removed; live 3, quorum 3 kept", map[int]serverHealth{2: {up: false}}, "198.51.100.1=0 198.51.100.2=3"},
+		{"2 down: live 0 < 3-1: sorry server", map[int]serverHealth{1: {up: false}}, "198.51.100.1=0 198.51.100.2=0 198.51.100.99=1"},
+		{"2 up: live 3 < 3+1: sorry server stays", map[int]serverHealth{1: {up: true}}, "198.51.100.1=0 198.51.100.2=3 198.51.100.99=1"},
+		{"1 up with weight 7: live 10: sorry server goes", map[int]serverHealth{0: {up: true, weight: &seven}}, "198.51.100.1=7 198.51.100.2=3"},
 	} {
 		for i, h := range step.set {
 			states[id(i)] = h
