@@ -88,6 +88,7 @@ type urlConf struct {
 	regexAt pos
 	flags   string
 	noMatch bool
+	notes   []warning // given only if this url is the one converted
 }
 
 type statusRange struct{ min, max int }
@@ -260,12 +261,12 @@ func (ch *checker) url(n *node) (*urlConf, error) {
 				if f, ok := regexFlags[o]; ok {
 					u.flags += f
 				} else {
-					ch.note(k, "regex_options %s not converted: Go's regexp has no such option", o)
+					u.notes = append(u.notes, warning{k.at, fmt.Sprintf("regex_options %s not converted: Go's regexp has no such option", o)})
 				}
 			}
 		default:
 			if why, ok := urlNotConverted[kw]; ok {
-				ch.note(k, "%s not converted: %s", kw, why)
+				u.notes = append(u.notes, warning{k.at, fmt.Sprintf("%s not converted: %s", kw, why)})
 				continue
 			}
 			return nil, errorAt(k.at, "unknown keyword %s in url", kw)
@@ -448,6 +449,7 @@ func (c *converter) connectTo(ch *checker, rs *realServer, srv *Server) *Connect
 
 func (c *converter) httpCheck(out *Check, ch *checker, vs *virtualServer, rs *realServer) {
 	u := ch.urls[0]
+	c.warnings = append(c.warnings, u.notes...)
 	for _, other := range ch.urls[1:] {
 		c.warn(other.n.at, "url not converted: lvsadm checks one URL per real server (the url at line %d is converted)", u.n.at.line)
 	}

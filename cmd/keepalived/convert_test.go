@@ -111,6 +111,17 @@ func TestConvert(t *testing.T) {
 			"t.conf:29: regex_options extended not converted: Go's regexp has no such option",
 		},
 	}, {
+		// What is in a url that is not converted is not named again.
+		name: "several urls",
+		conf: vs("real_server 198.51.100.1 80 {\nHTTP_GET {\nurl {\npath /a\ndigest 9b3a0c85a887a256d6939da88aabd8cd\n}\n" +
+			"url {\npath /b\ndigest 9b3a0c85a887a256d6939da88aabd8cd\nregex_stack 1 2\n}\n}\n}\n"),
+		want: []Service{tcpService(&Check{Type: "http", Interval: "60s", Timeout: "5s", RetryInterval: "3s", Rise: 1, Fall: 2,
+			Path: "/a", OnFailure: "remove"}, server("198.51.100.1", 80, "dr", 1, nil))},
+		warnings: []string{
+			"t.conf:8: digest not converted: lvsadm does not compare an MD5 digest of the body (a regex can check the body)",
+			"t.conf:10: url not converted: lvsadm checks one URL per real server (the url at line 6 is converted)",
+		},
+	}, {
 		// SSL_GET: the server name is sni_name, else the url's, the
 		// checker's or the virtual server's virtualhost; written only when
 		// it is not the Host header.
@@ -267,6 +278,11 @@ func TestConvert(t *testing.T) {
 			if diff := cmp.Diff(tc.warnings, warnings); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
+			y, err := desired.MarshalYAML(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parseServices(t, "t.yaml", string(y))
 		})
 	}
 }
