@@ -36,7 +36,11 @@ func Import(name string, data []byte, opt Options) (*File, []string, error) {
 	}
 	f := &File{SchemaVersion: desired.SchemaVersion, Services: []Service{}}
 	seen := map[string]pos{}
+	var skipped []*node // blocks named once as a whole
 	for _, n := range roots {
+		if kw := n.keyword(); kw != "virtual_server" || len(n.words) > 1 && n.words[1] == "group" {
+			skipped = append(skipped, n)
+		}
 		switch kw := n.keyword(); {
 		case kw == "virtual_server" && len(n.words) > 1 && n.words[1] == "group":
 			c.warn(n.at, "virtual_server group %s not converted: the importer does not expand virtual_server_group; write one virtual_server per address", strings.Join(n.words[2:], " "))
@@ -64,6 +68,11 @@ func Import(name string, data []byte, opt Options) (*File, []string, error) {
 			c.warn(n.at, "%s not converted: only virtual_server blocks become lvsadm services", kw)
 		}
 	}
+	// What the reader named within a block named as a whole (@ lines in a
+	// vrrp_instance) is not named again.
+	c.warnings = slices.DeleteFunc(c.warnings, func(w warning) bool {
+		return slices.ContainsFunc(skipped, func(n *node) bool { return n.hasBlock && n.at.seq < w.at.seq && w.at.seq <= n.end.seq })
+	})
 	// Each part of the input is converted when its virtual server is
 	// complete; the warnings are given in the input's order.
 	sort.SliceStable(c.warnings, func(i, j int) bool { return c.warnings[i].at.seq < c.warnings[j].at.seq })
@@ -436,6 +445,9 @@ func (c *converter) realServer(n *node) (*realServer, error) {
 	var err error
 	if rs.addr, rs.port, err = address(n, n.args()); err != nil {
 		return nil, err
+	}
+	if !n.hasBlock {
+		return nil, errorAt(n.at, "real_server without a { } block")
 	}
 	for _, k := range n.block {
 		if ok, err := rs.timers.read(k, "real_server"); ok || err != nil {

@@ -257,6 +257,26 @@ func TestConvert(t *testing.T) {
 			"t.conf:31: virtual_server 192.0.2.2 80 not converted: it has no real servers (keepalived ignores it too)",
 		},
 	}, {
+		// A block skipped as a whole is named once, @ lines within it not.
+		name: "conditionals in skipped blocks",
+		conf: "vrrp_instance VI_1 {\n@main priority 100\n@^main priority 50\n}\n@main $W=2\n" +
+			vs("real_server 198.51.100.1 80 {\n@main weight $W\n}\n"),
+		want: []Service{tcpService(nil, server("198.51.100.1", 80, "dr", 1, nil))},
+		warnings: []string{
+			"t.conf:1: vrrp_instance VI_1 skipped: VRRP stays keepalived's job",
+			"t.conf:5: @main line not converted: it depends on keepalived's configuration id (give --config-id)",
+			"t.conf:10: @main line not converted: it depends on keepalived's configuration id (give --config-id)",
+		},
+	}, {
+		name: "conditionals with an id",
+		conf: "vrrp_instance VI_1 {\n@main priority 100\n@^main priority 50\n}\n@main $W=2\n" +
+			vs("real_server 198.51.100.1 80 {\n@main weight $W\n}\n"),
+		opt:  Options{ConfigID: "main"},
+		want: []Service{tcpService(nil, server("198.51.100.1", 80, "dr", 2, nil))},
+		warnings: []string{
+			"t.conf:1: vrrp_instance VI_1 skipped: VRRP stays keepalived's job",
+		},
+	}, {
 		// Retries beyond what lvsadm counts; a retry without delay.
 		name: "limits",
 		conf: vs("real_server 198.51.100.1 80 {\nTCP_CHECK {\nretry 5000\ndelay_before_retry 0\n}\n}\n"),
@@ -308,6 +328,7 @@ func TestConvertErrors(t *testing.T) {
 		{vs("real_server 198.51.100.1 80 {\nweight -1\n}\n"), "t.conf:5: weight -1: want a whole number from 0 to 2147483647"},
 		{vs("real_server 198.51.100.1 80 {\ninhibit_on_failure maybe\n}\n"), "t.conf:5: inhibit_on_failure: want nothing or one of on, off, true, false, yes, no"},
 		{vs("real_server 198.51.100.1 80 {\nTCP_CHECK\n}\n"), "t.conf:5: TCP_CHECK without a { } block"},
+		{vs("real_server 198.51.100.1 80\n"), "t.conf:4: real_server without a { } block"},
 		{vs("real_server 198.51.100.1 80 {\nTCP_CHECK {\nconnect_timeout 1.1234567\n}\n}\n"), "t.conf:6: connect_timeout 1.1234567: want seconds greater than 0 (decimals allowed, such as 1.5)"},
 		{vs("real_server 198.51.100.1 80 {\nTCP_CHECK {\ndelay_before_retry -1\n}\n}\n"), "t.conf:6: delay_before_retry -1: want seconds (decimals allowed, such as 1.5)"},
 		{vs("real_server 198.51.100.1 80 {\nTCP_CHECK {\npath /\n}\n}\n"), "t.conf:6: unknown keyword path in TCP_CHECK"},

@@ -38,6 +38,7 @@ type node struct {
 	at       pos
 	hasBlock bool
 	block    []*node
+	end      pos // the } that closes the block
 }
 
 func (n *node) keyword() string { return n.words[0] }
@@ -359,7 +360,8 @@ func (r *reader) split(at pos, text string) error {
 // tree builds the statements and their blocks from the items.
 func tree(items []item) ([]*node, error) {
 	b := builder{items: items}
-	return b.nodes(nil)
+	nodes, _, err := b.nodes(nil)
+	return nodes, err
 }
 
 type builder struct {
@@ -368,8 +370,8 @@ type builder struct {
 }
 
 // nodes reads statements up to the } that closes the block opened at
-// opener (nil: the end of the input).
-func (b *builder) nodes(opener *pos) ([]*node, error) {
+// opener (nil: the end of the input), and returns where that } is.
+func (b *builder) nodes(opener *pos) ([]*node, pos, error) {
 	var out []*node
 	for b.i < len(b.items) {
 		it := b.items[b.i]
@@ -377,33 +379,33 @@ func (b *builder) nodes(opener *pos) ([]*node, error) {
 		switch it.kind {
 		case closeItem:
 			if opener == nil {
-				return nil, errorAt(it.at, "} without a { before it")
+				return nil, pos{}, errorAt(it.at, "} without a { before it")
 			}
-			return out, nil
+			return out, it.at, nil
 		case openItem:
 			if len(out) == 0 || out[len(out)-1].hasBlock {
-				return nil, errorAt(it.at, "{ without a keyword before it")
+				return nil, pos{}, errorAt(it.at, "{ without a keyword before it")
 			}
 			n := out[len(out)-1]
 			n.hasBlock = true
 			at := it.at
-			kids, err := b.nodes(&at)
+			kids, end, err := b.nodes(&at)
 			if err != nil {
-				return nil, err
+				return nil, pos{}, err
 			}
-			n.block = kids
+			n.block, n.end = kids, end
 		default:
 			words, err := splitWords(it.at, it.text)
 			if err != nil {
-				return nil, err
+				return nil, pos{}, err
 			}
 			out = append(out, &node{words: words, text: it.text, at: it.at})
 		}
 	}
 	if opener != nil {
-		return nil, errorAt(*opener, "{ is not closed by a } before the end of the input")
+		return nil, pos{}, errorAt(*opener, "{ is not closed by a } before the end of the input")
 	}
-	return out, nil
+	return out, pos{}, nil
 }
 
 const blanks = " \t\f\n\r\v"
