@@ -38,35 +38,24 @@ func Import(name string, data []byte, opt Options) (*File, []string, error) {
 	seen := map[string]pos{}
 	var skipped []*node // blocks named once as a whole
 	for _, n := range roots {
-		if kw := n.keyword(); kw != "virtual_server" || len(n.words) > 1 && n.words[1] == "group" {
+		if n.keyword() != "virtual_server" || len(n.words) > 1 && n.words[1] == "group" {
+			c.warn(n.at, "%s", skipReason(n))
 			skipped = append(skipped, n)
+			continue
 		}
-		switch kw := n.keyword(); {
-		case kw == "virtual_server" && len(n.words) > 1 && n.words[1] == "group":
-			c.warn(n.at, "virtual_server group %s not converted: the importer does not expand virtual_server_group; write one virtual_server per address", strings.Join(n.words[2:], " "))
-		case kw == "virtual_server":
-			s, err := c.virtualServer(n)
-			if err != nil {
-				return nil, nil, err
-			}
-			if s == nil {
-				continue
-			}
-			key := serviceKey(s)
-			if first, ok := seen[key]; ok {
-				return nil, nil, errorAt(n.at, "virtual_server %s is already defined at %s", strings.Join(n.args(), " "), first)
-			}
-			seen[key] = n.at
-			f.Services = append(f.Services, *s)
-		case strings.HasPrefix(kw, "vrrp_"):
-			c.warn(n.at, "%s skipped: VRRP stays keepalived's job", strings.Join(n.words, " "))
-		case kw == "global_defs":
-			c.warn(n.at, "global_defs skipped: keepalived's global settings have no lvsadm equivalent")
-		case kw == "virtual_server_group":
-			c.warn(n.at, "%s skipped: the importer does not expand virtual server groups", strings.Join(n.words, " "))
-		default:
-			c.warn(n.at, "%s not converted: only virtual_server blocks become lvsadm services", kw)
+		s, err := c.virtualServer(n)
+		if err != nil {
+			return nil, nil, err
 		}
+		if s == nil {
+			continue
+		}
+		key := serviceKey(s)
+		if first, ok := seen[key]; ok {
+			return nil, nil, errorAt(n.at, "virtual_server %s is already defined at %s", strings.Join(n.args(), " "), first)
+		}
+		seen[key] = n.at
+		f.Services = append(f.Services, *s)
 	}
 	// What the reader named within a block named as a whole (@ lines in a
 	// vrrp_instance) is not named again.
@@ -81,6 +70,22 @@ func Import(name string, data []byte, opt Options) (*File, []string, error) {
 		out = append(out, w.at.String()+": "+w.msg)
 	}
 	return f, out, nil
+}
+
+// skipReason names a top-level statement other than a virtual_server.
+func skipReason(n *node) string {
+	switch kw := n.keyword(); {
+	case kw == "virtual_server":
+		return fmt.Sprintf("virtual_server group %s not converted: the importer does not expand virtual_server_group; write one virtual_server per address", strings.Join(n.words[2:], " "))
+	case strings.HasPrefix(kw, "vrrp_"):
+		return strings.Join(n.words, " ") + " skipped: VRRP stays keepalived's job"
+	case kw == "global_defs":
+		return "global_defs skipped: keepalived's global settings have no lvsadm equivalent"
+	case kw == "virtual_server_group":
+		return strings.Join(n.words, " ") + " skipped: the importer does not expand virtual server groups"
+	default:
+		return kw + " not converted: only virtual_server blocks become lvsadm services"
+	}
 }
 
 func serviceKey(s *Service) string {
@@ -248,7 +253,7 @@ type virtualServer struct {
 	ops         *node
 	fwd         *forwarding
 	persistence uint32
-	granularity string
+	granularity *node
 	pe          string
 	family      string
 	quorum      *node
@@ -329,7 +334,6 @@ func (c *converter) virtualServer(n *node) (*Service, error) {
 	if !n.hasBlock {
 		return nil, errorAt(n.at, "virtual_server without a { } block")
 	}
-	var granularity *node
 	for _, k := range n.block {
 		if ok, err := vs.timers.read(k, "virtual_server"); ok || err != nil {
 			if err != nil {
@@ -341,14 +345,14 @@ func (c *converter) virtualServer(n *node) (*Service, error) {
 			c.notConverted(k, why)
 			continue
 		}
-		if err := c.vsKeyword(vs, k, &granularity); err != nil {
+		if err := c.vsKeyword(vs, k); err != nil {
 			return nil, err
 		}
 	}
-	return c.service(vs, granularity)
+	return c.service(vs)
 }
 
-func (c *converter) vsKeyword(vs *virtualServer, k *node, granularity **node) error {
+func (c *converter) vsKeyword(vs *virtualServer, k *node) error {
 	var err error
 	switch kw := k.keyword(); kw {
 	case "real_server":
@@ -383,8 +387,8 @@ func (c *converter) vsKeyword(vs *virtualServer, k *node, granularity **node) er
 		}
 		vs.persistence = uint32(v)
 	case "persistence_granularity":
-		vs.granularity, err = oneArg(k)
-		*granularity = k
+		vs.granularity = k
+		_, err = oneArg(k)
 	case "persistence_engine":
 		vs.pe, err = oneArg(k)
 	case "protocol":
@@ -504,7 +508,7 @@ func (c *converter) realServer(n *node) (*realServer, error) {
 
 // service converts a virtual server that has been read, completing it as
 // keepalived does when it checks its configuration.
-func (c *converter) service(vs *virtualServer, granularity *node) (*Service, error) {
+func (c *converter) service(vs *virtualServer) (*Service, error) {
 	n := vs.n
 	s := &Service{Scheduler: vs.sched, PersistenceEngine: vs.pe}
 	if s.Scheduler == "" {
@@ -524,8 +528,8 @@ func (c *converter) service(vs *virtualServer, granularity *node) (*Service, err
 	} else if vs.addr.Is6() {
 		family = 6
 	}
-	if granularity != nil {
-		m, err := netmask(granularity, vs.granularity, family)
+	if vs.granularity != nil {
+		m, err := netmask(vs.granularity, family)
 		if err != nil {
 			return nil, err
 		}
@@ -625,16 +629,15 @@ func (vs *virtualServer) fwmarkFamily() int {
 	case "inet6":
 		return 6
 	}
-	fam := addrFamily
 	all := 0
 	for _, rs := range vs.servers {
 		if vs.method(rs) != "tunnel" {
-			return fam(rs.addr)
+			return addrFamily(rs.addr)
 		}
 		switch {
 		case all == 0:
-			all = fam(rs.addr)
-		case all != fam(rs.addr):
+			all = addrFamily(rs.addr)
+		case all != addrFamily(rs.addr):
 			return 4
 		}
 	}
@@ -656,7 +659,8 @@ func (vs *virtualServer) method(rs *realServer) string {
 
 // netmask reads persistence_granularity: a dotted IPv4 mask, or an IPv6
 // prefix length.
-func netmask(n *node, s string, family int) (any, error) {
+func netmask(n *node, family int) (any, error) {
+	s := n.words[1]
 	if family == 6 {
 		v, err := number(n, 1, 128)
 		if err != nil {
