@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
+	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -46,6 +47,7 @@ func runHelper(e *env, args []string) int {
 		Parser:   e.parser(),
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
 	})...)
+	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
 	if err := root.Execute(); err != nil {
 		// cobra's suggestions end in a newline of their own. An error
 		// without text only carries a status (plan's 2).
