@@ -3,12 +3,10 @@ package keepalived
 import (
 	"bytes"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/lvsadm/lvsadm/cmd/desired"
 )
@@ -254,51 +252,13 @@ func TestImportFiles(t *testing.T) {
 	}
 }
 
-// healthKeys are the keys of docs/health.md.
-var healthKeys = []string{"health_check", "quorum", "hysteresis", "sorry_server"}
-
-// parseServices checks that the YAML's services and real servers are what
-// lvsadm's parser reads (what plan reads). This branch's parser does not
-// read the health keys yet, so they are removed first; once it does, the
-// whole YAML is to be parsed as it is.
+// parseServices checks that the YAML is a file lvsadm reads, health
+// checks included.
 func parseServices(t *testing.T, name string, data string) *desired.Table {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(data), &doc); err != nil {
-		t.Fatal(err)
-	}
-	dropKeys := func(m *yaml.Node) {
-		for i := 0; i+1 < len(m.Content); {
-			if slices.Contains(healthKeys, m.Content[i].Value) {
-				m.Content = slices.Delete(m.Content, i, i+2)
-				continue
-			}
-			i += 2
-		}
-	}
-	top := doc.Content[0]
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value != "services" {
-			continue
-		}
-		for _, svc := range top.Content[i+1].Content {
-			dropKeys(svc)
-			for j := 0; j+1 < len(svc.Content); j += 2 {
-				if svc.Content[j].Value == "real_servers" {
-					for _, rs := range svc.Content[j+1].Content {
-						dropKeys(rs)
-					}
-				}
-			}
-		}
-	}
-	stripped, err := yaml.Marshal(&doc)
+	tbl, err := desired.ParseConfig(name, []byte(data))
 	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := desired.ParseConfig(name, stripped)
-	if err != nil {
-		t.Fatalf("lvsadm's parser rejects the converted services: %v\n%s", err, stripped)
+		t.Fatalf("lvsadm's parser rejects the converted file: %v\n%s", err, data)
 	}
 	return tbl
 }

@@ -706,10 +706,10 @@ func (c *converter) server(vs *virtualServer, rs *realServer, family int) (Serve
 	if rs.weight != nil {
 		weight = *rs.weight
 	}
-	srv := Server{ServerJSON: desired.ServerJSON{
+	srv := Server{
 		Address: rs.addr.String(), Port: vs.serverPort(fwd.method, rs.port), Method: fwd.method, Weight: weight,
 		UpperThreshold: rs.upper, LowerThreshold: rs.lower, Tunnel: fwd.tunnel,
-	}}
+	}
 	srv.HealthCheck = c.serverCheck(vs, rs, &srv)
 	return srv, true
 }

@@ -11,7 +11,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func server(addr string, port uint16, method string, weight uint32, hc *Check) Server {
-	return Server{ServerJSON: desired.ServerJSON{Address: addr, Port: port, Method: method, Weight: weight}, HealthCheck: hc}
+	return Server{Address: addr, Port: port, Method: method, Weight: weight, HealthCheck: hc}
 }
 
 // tcpService is the usual frame of the cases: a TCP DR service on

@@ -32,10 +32,18 @@ type Service struct {
 	RealServers       []Server            `yaml:"real_servers,omitempty"`
 }
 
-// Server is one converted real_server.
+// Server is one converted real_server: desired.ServerJSON's keys, with its
+// own Check type for the health check (written in flow style where lists
+// are short).
 type Server struct {
-	desired.ServerJSON `yaml:",inline"`
-	HealthCheck        *Check `yaml:"health_check,omitempty"`
+	Address        string              `yaml:"address"`
+	Port           uint16              `yaml:"port"`
+	Method         string              `yaml:"method"`
+	Weight         uint32              `yaml:"weight"`
+	UpperThreshold uint32              `yaml:"upper_threshold,omitempty"`
+	LowerThreshold uint32              `yaml:"lower_threshold,omitempty"`
+	HealthCheck    *Check              `yaml:"health_check,omitempty"`
+	Tunnel         *desired.TunnelJSON `yaml:"tunnel,omitempty"`
 }
 
 // Check is a converted checker. Keys that hold lvsadm's default are left
