@@ -75,7 +75,7 @@ type daemon struct {
 	sched  *health.Scheduler
 	events chan health.Event
 
-	table   *desired.Table      // the file
+	table   *desired.Table            // the file
 	states  map[serverID]serverHealth // the checked servers' health, by the events seen
 	quorums map[ipvs.ServiceKey]*quorumState
 	applied *desired.Table // what the kernel was last made to be
@@ -87,8 +87,8 @@ type daemon struct {
 	// FlushOnExit.
 	added addedSet
 
-	mu       sync.Mutex // guards snapshot and view
-	snapshot statusDoc  // what /status serves
+	mu       sync.Mutex                // guards snapshot and view
+	snapshot statusDoc                 // what /status serves
 	view     map[serverID]ServerStatus // the same by server, for metrics
 	reloads  chan chan error
 }
