@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
 
+	"github.com/lvsadm/lvsadm/cmd/daemon"
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
@@ -48,6 +50,13 @@ func runHelper(e *env, args []string) int {
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
 	})...)
 	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
+	root.AddCommand(daemon.Commands(daemon.Env{
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		OpenProc: e.procIPVS,
+		Parser:   e.parser(),
+		Notify:   func(state string) { sddaemon.SdNotify(false, state) },
+	}, e.stdout)...)
 	if err := root.Execute(); err != nil {
 		// cobra's suggestions end in a newline of their own. An error
 		// without text only carries a status (plan's 2).

@@ -101,7 +101,10 @@ type addedSet struct {
 // Run runs the daemon until ctx is done or SIGINT/SIGTERM. A file it cannot
 // read, or whose checks it cannot run, is an error before anything is
 // changed.
-func Run(ctx context.Context, o Options, env Env) error {
+func Run(ctx context.Context, o Options, env Env) error { return run(ctx, o, env, nil) }
+
+// run is Run, telling started (for tests) once it is running.
+func run(ctx context.Context, o Options, env Env, started chan<- *daemon) error {
 	var handler slog.Handler = slog.NewTextHandler(env.Stderr, nil)
 	if o.LogJSON {
 		handler = slog.NewJSONHandler(env.Stderr, nil)
@@ -144,6 +147,9 @@ func Run(ctx context.Context, o Options, env Env) error {
 		defer srv.Close()
 	}
 	d.notify("READY=1")
+	if started != nil {
+		started <- d
+	}
 	d.log.Info("running", "file", o.File, "services", len(table.Services), "checks", d.sched.Stats().Checks, "listen", o.Listen)
 	return d.loop(ctx)
 }
