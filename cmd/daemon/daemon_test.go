@@ -83,8 +83,8 @@ func startDaemon(t *testing.T, yaml string, o Options) *fixture {
 	}
 	o.File = f.file
 	env := Env{
-		Stderr: f,
-		Dial:   func() (*ipvs.Client, error) { return ipvs.NewFromConn(f.k.NetlinkConn()) },
+		Stderr:  f,
+		Dial:    func() (*ipvs.Client, error) { return ipvs.NewFromConn(f.k.NetlinkConn()) },
 		Signals: func() (<-chan os.Signal, func()) { return f.sigs, func() {} },
 		Health: health.Config{NewChecker: func(c *desired.Check, tg health.Target) (health.Checker, error) {
 			return f.checkers[tg.Addr.String()], nil
