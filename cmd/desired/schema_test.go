@@ -27,9 +27,10 @@ import (
 // drift from what lvsadm reads and writes.
 
 const (
-	repoRoot   = "../.."
-	schemaPath = repoRoot + "/docs/config.schema.json"
-	docPath    = repoRoot + "/docs/config.md"
+	repoRoot      = "../.."
+	schemaPath    = repoRoot + "/docs/config.schema.json"
+	docPath       = repoRoot + "/docs/config.md"
+	healthDocPath = repoRoot + "/docs/health.md"
 )
 
 // schemas compiles the schema of a file (config) and of list -o json's
@@ -184,11 +185,20 @@ func docBlocks(t *testing.T, doc string) []block {
 // the same table as PATH.
 func TestDocExamples(t *testing.T) {
 	config, listing := schemas(t)
-	blocks := docBlocks(t, string(readFile(t, docPath)))
+	type docBlock struct {
+		doc string
+		block
+	}
+	var blocks []docBlock
+	for _, doc := range []string{docPath, healthDocPath} {
+		for _, b := range docBlocks(t, string(readFile(t, doc))) {
+			blocks = append(blocks, docBlock{strings.TrimPrefix(doc, repoRoot+"/"), b})
+		}
+	}
 	shown := map[string]bool{}
 	configs, rules := 0, 0
 	for _, b := range blocks {
-		where := "docs/config.md:" + strconv.Itoa(b.line)
+		where := b.doc + ":" + strconv.Itoa(b.line)
 		kind, arg, _ := strings.Cut(b.marker, ":")
 		if kind == "rules" {
 			rules++
@@ -232,7 +242,7 @@ func TestDocExamples(t *testing.T) {
 		}
 		configs++
 		// The parser's places are within the block.
-		if _, err := ParseConfig("docs/config.md (block at line "+strconv.Itoa(b.line)+")", []byte(b.text)); err != nil {
+		if _, err := ParseConfig(b.doc+" (block at line "+strconv.Itoa(b.line)+")", []byte(b.text)); err != nil {
 			t.Errorf("%v", err)
 		}
 		if err := config.Validate(instance(t, []byte(b.text))); err != nil {
@@ -247,7 +257,7 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, path := range exampleFiles(t) {
 		if rel := strings.TrimPrefix(path, repoRoot+"/"); !shown[rel] {
-			t.Errorf("docs/config.md does not show %s", rel)
+			t.Errorf("neither docs/config.md nor docs/health.md shows %s", rel)
 		}
 	}
 }

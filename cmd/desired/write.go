@@ -215,7 +215,7 @@ func schedFlagNames(s *ipvs.Service) []string {
 }
 
 // TableFile is t as the format writes it, services and servers in the
-// order given.
+// order given, with their health checks (each real server's whole).
 func TableFile(t *Table) File {
 	f := File{SchemaVersion: SchemaVersion, Services: []ServiceJSON{}}
 	for i := range t.Services {
@@ -224,9 +224,54 @@ func TableFile(t *Table) File {
 		for j := range s.Servers {
 			servers[j] = s.Servers[j].Destination
 		}
-		f.Services = append(f.Services, ServiceFile(&s.Service, servers))
+		sj := ServiceFile(&s.Service, servers)
+		for j := range s.Servers {
+			sj.RealServers[j].HealthCheck = CheckFile(s.Servers[j].Check)
+		}
+		sj.Quorum, sj.Hysteresis = s.Quorum, s.Hysteresis
+		if s.SorryServer != nil {
+			r := ServerFile(&s.SorryServer.Destination)
+			sj.SorryServer = &r
+		}
+		f.Services = append(f.Services, sj)
 	}
 	return f
+}
+
+// CheckFile is c as the format writes it, every key given; nil for nil.
+func CheckFile(c *Check) *CheckJSON {
+	if c == nil {
+		return nil
+	}
+	j := &CheckJSON{Type: string(c.Type), Interval: c.Interval.String(), Timeout: c.Timeout.String(),
+		RetryInterval: c.RetryInterval.String(), Rise: c.Rise, Fall: c.Fall, Warmup: c.Warmup.String(),
+		ViaVIP: c.ViaVIP, Method: c.Method, Path: c.Path, Host: c.Host, SNI: c.SNI, Verify: c.Verify,
+		Send: string(c.Send), Command: c.Command, OnFailure: c.OnFailure, InitialState: "up"}
+	if !c.InitialUp {
+		j.InitialState = "down"
+	}
+	if c.ConnectAddr.IsValid() || c.ConnectPort != 0 {
+		j.ConnectTo = &ConnectToJSON{Port: c.ConnectPort}
+		if c.ConnectAddr.IsValid() {
+			j.ConnectTo.Address = c.ConnectAddr.String()
+		}
+	}
+	for _, r := range c.Status {
+		if r.Min == r.Max {
+			j.Status = append(j.Status, r.Min)
+		} else {
+			j.Status = append(j.Status, fmt.Sprintf("%d-%d", r.Min, r.Max))
+		}
+	}
+	if c.Body != nil {
+		j.Body = c.Body.String()
+	}
+	if c.Expect != nil {
+		j.Expect = c.Expect.String()
+	}
+	dw := c.DynamicWeight
+	j.DynamicWeight = &dw
+	return j
 }
 
 // MarshalYAML writes f as YAML.
