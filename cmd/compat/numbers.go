@@ -163,6 +163,9 @@ func hexValue(c byte) int {
 // inetPton4 is glibc's inet_pton(AF_INET): exactly four decimal parts
 // 0..255 without leading zeros, as netip reads IPv4.
 func inetPton4(s string) ([4]byte, bool) {
+	if strings.IndexByte(s, ':') >= 0 {
+		return [4]byte{}, false // not worth netip's error
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
 		return [4]byte{}, false
@@ -175,6 +178,9 @@ func inetPton4(s string) ([4]byte, bool) {
 // optional dotted IPv4 tail. netip reads the same, plus zones, which glibc
 // rejects.
 func inetPton6(s string) (netip.Addr, bool) {
+	if strings.Count(s, ":") < 2 {
+		return netip.Addr{}, false // no IPv6 address has fewer; not worth netip's error
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is6() || a.Zone() != "" {
 		return netip.Addr{}, false

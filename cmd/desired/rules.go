@@ -1,7 +1,6 @@
 package desired
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"strings"
@@ -21,21 +20,29 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 		t     Table
 		errs  errorList
 		index = map[ipvs.ServiceKey]int{} // service key -> position in t.Services
+		words []string                    // the current line's, reused
+		inv   compat.Invocation           // the current line's, reused
 	)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan() && !errs.full(); line++ {
-		text := sc.Text()
-		if trimmed := strings.TrimSpace(text); trimmed == "" || strings.HasPrefix(trimmed, "#") {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{Source: Source{File: name}, Msg: err.Error()}
+	}
+	// One string for the whole input: the words of every line are slices
+	// of it, so a line costs no allocation of its own.
+	text := string(data)
+	for line := 1; text != "" && !errs.full(); line++ {
+		var l string
+		l, text, _ = strings.Cut(text, "\n")
+		words = appendFields(words[:0], l)
+		if len(words) == 0 || strings.HasPrefix(words[0], "#") {
 			continue
 		}
 		src := Source{File: name, Line: line}
-		words := strings.Fields(text)
-		if words[0] == "ipvsadm" {
-			words = words[1:]
+		args := words
+		if args[0] == "ipvsadm" {
+			args = args[1:]
 		}
-		inv, err := p.Parse("ipvsadm", words)
-		if err != nil {
+		if err := p.ParseInto(&inv, "ipvsadm", args); err != nil {
 			var ce *compat.Error
 			if errors.As(err, &ce) {
 				err = errors.New(ce.Message)
@@ -62,12 +69,32 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 			errs.add(src, "only -A and -a lines describe a table; this line is %s", inv.Command)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		errs.add(Source{File: name}, "%v", err)
-	}
 	t.check(&errs)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// appendFields appends the words of line (separated by white space) to
+// words.
+func appendFields(words []string, line string) []string {
+	start := -1
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case ' ', '\t', '\r', '\v', '\f':
+			if start >= 0 {
+				words = append(words, line[start:i])
+				start = -1
+			}
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		words = append(words, line[start:])
+	}
+	return words
 }
