@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/daemon"
+	"github.com/lvsadm/lvsadm/cmd/drain"
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
@@ -48,6 +49,12 @@ func runHelper(e *env, args []string) int {
 		OpenProc: e.procIPVS,
 		Parser:   e.parser(),
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
+	})...)
+	root.AddCommand(drain.Commands(drain.Env{
+		Stdout: e.stdout,
+		Stderr: stderr,
+		Dial:   e.dialIPVS,
+		Parser: e.parser(),
 	})...)
 	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
 	root.AddCommand(daemon.Commands(daemon.Env{
