@@ -18,6 +18,21 @@ import (
 
 // runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
 func runHelper(e *env, args []string) int {
+	root := helperRoot(e)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		// cobra's suggestions end in a newline of their own. An error
+		// without text only carries a status (plan's 2).
+		if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
+			e.errorln("lvsadm: " + msg)
+		}
+		return exitStatus(err)
+	}
+	return 0
+}
+
+// helperRoot builds the tree of lvsadm's own subcommands.
+func helperRoot(e *env) *cobra.Command {
 	stderr := stderrAfterStdout{e}
 	root := &cobra.Command{
 		Use:           "lvsadm",
@@ -26,8 +41,9 @@ func runHelper(e *env, args []string) int {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	// An explicit completion command instead of cobra's: its bash
+	// script also completes ipvsadm.
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(stderr)
@@ -51,11 +67,14 @@ func runHelper(e *env, args []string) int {
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
 	})...)
 	root.AddCommand(drain.Commands(drain.Env{
-		Stdout: e.stdout,
-		Stderr: stderr,
-		Dial:   e.dialIPVS,
-		Parser: e.parser(),
+		Stdout:   e.stdout,
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		Parser:   e.parser(),
+		Complete: e.completeDrainArgs,
 	})...)
+	root.AddCommand(e.completionCommands(root)...)
+	root.AddCommand(manCommand(root))
 	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
 	root.AddCommand(daemon.Commands(daemon.Env{
 		Stderr:   stderr,
@@ -64,15 +83,7 @@ func runHelper(e *env, args []string) int {
 		Parser:   e.parser(),
 		Notify:   func(state string) { sddaemon.SdNotify(false, state) },
 	}, e.stdout)...)
-	if err := root.Execute(); err != nil {
-		// cobra's suggestions end in a newline of their own. An error
-		// without text only carries a status (plan's 2).
-		if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
-			e.errorln("lvsadm: " + msg)
-		}
-		return exitStatus(err)
-	}
-	return 0
+	return root
 }
 
 // exitStatus is the status a command's error asks for; cobra's own errors
