@@ -123,6 +123,15 @@ func TestIntegrationDrainWait(t *testing.T) {
 	}
 	exchange("before")
 
+	// Completion offers the live service and real server (read from the
+	// kernel's /proc/net/ip_vs in the director's namespace).
+	if got := c.Lvsadm(t, "__ipvsadm_complete", "ipvsadm -e -t "+service+" -r "); got != server+"\n" {
+		t.Errorf("ipvsadm completion after -r: %q, want %q", got, server+"\n")
+	}
+	if got := c.Lvsadm(t, "__complete", "drain", ""); !strings.HasPrefix(got, service+"\n") {
+		t.Errorf("drain completion: %q, want %s first", got, service)
+	}
+
 	// drain --wait in the background.
 	var drainErr lockedBuffer
 	drain := exec.Command("ip", "netns", "exec", c.Director, bin, "drain", service, server, "--wait")
