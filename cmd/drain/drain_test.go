@@ -45,15 +45,36 @@ func (c *testClock) Sleep(d time.Duration) {
 }
 
 var (
-	vip  = netip.MustParseAddr("192.0.2.10")
-	rs1  = netip.MustParseAddr("198.51.100.1")
-	rs2  = netip.MustParseAddr("198.51.100.2")
-	vip6 = netip.MustParseAddr("2001:db8::10")
-	rs6  = netip.MustParseAddr("2001:db8::1")
-	tcp  = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vip, Port: 80}
-	udp6 = ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: vip6, Port: 53}
-	mark = ipvs.ServiceKey{Family: ipvs.IPv4, FWMark: 7}
+	vip   = netip.MustParseAddr("192.0.2.10")
+	rs1   = netip.MustParseAddr("198.51.100.1")
+	rs2   = netip.MustParseAddr("198.51.100.2")
+	vip6  = netip.MustParseAddr("2001:db8::10")
+	rs6   = netip.MustParseAddr("2001:db8::1")
+	tcp   = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vip, Port: 80}
+	udp6  = ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: vip6, Port: 53}
+	mark  = ipvs.ServiceKey{Family: ipvs.IPv4, FWMark: 7}
+	mark6 = ipvs.ServiceKey{Family: ipvs.IPv6, FWMark: 8}
 )
+
+// names resolves like /etc/hosts and /etc/services would.
+type names struct{}
+
+func (names) LookupHost(name string) (netip.Addr, bool) {
+	if name == "web2" {
+		return rs2, true
+	}
+	return netip.Addr{}, false
+}
+
+func (names) LookupPort(name string, proto ipvs.Protocol) (uint16, bool) {
+	switch {
+	case name == "http" && proto == ipvs.TCP:
+		return 80, true
+	case name == "http-alt" && proto == ipvs.TCP:
+		return 8080, true
+	}
+	return 0, false
+}
 
 // newFixture has -t 192.0.2.10:80 with 198.51.100.1:80 (weight 3) and
 // 198.51.100.2:8080 (weight 5), -u [2001:db8::10]:53 with [2001:db8::1]:53
@@ -79,6 +100,7 @@ func newFixture(t *testing.T) *fixture {
 		{ServiceKey: tcp, Scheduler: "wlc", Netmask: 0xffffffff},
 		{ServiceKey: udp6, Scheduler: "rr", Netmask: 128},
 		{ServiceKey: mark, Scheduler: "rr", Netmask: 0xffffffff},
+		{ServiceKey: mark6, Scheduler: "rr", Netmask: 128},
 	} {
 		must(c.AddService(s))
 	}
@@ -86,6 +108,7 @@ func newFixture(t *testing.T) *fixture {
 	must(c.AddDestination(tcp, ipvs.Destination{Addr: rs2, Port: 8080, Weight: 5, ForwardMethod: ipvs.Masquerade, UpperThreshold: 100}))
 	must(c.AddDestination(udp6, ipvs.Destination{Addr: rs6, Port: 53, Weight: 2, ForwardMethod: ipvs.Masquerade}))
 	must(c.AddDestination(mark, ipvs.Destination{Addr: rs1, Weight: 4, ForwardMethod: ipvs.Route}))
+	must(c.AddDestination(mark6, ipvs.Destination{Addr: rs6, Weight: 6, ForwardMethod: ipvs.Route}))
 	return f
 }
 
@@ -94,7 +117,7 @@ func (f *fixture) env() Env {
 		Stdout:       &bytes.Buffer{},
 		Stderr:       &f.stderr,
 		Dial:         func() (*ipvs.Client, error) { return ipvs.NewFromConn(f.k.NetlinkConn()) },
-		Parser:       compat.Parser{},
+		Parser:       compat.Parser{Resolver: names{}},
 		Dir:          f.dir,
 		Owner:        os.Geteuid(),
 		NetNS:        func() (NetNS, error) { return f.ns, nil },
@@ -226,6 +249,9 @@ func TestDrainAddressForms(t *testing.T) {
 		{[]string{"-t", "192.0.2.10:80", "198.51.100.1"}, tcp, rs1, 80, 3, "drain-4026531840-tcp-192.0.2.10-80-198.51.100.1-80.json"},
 		{[]string{"-u", "[2001:db8::10]:53", "2001:db8::1"}, udp6, rs6, 53, 2, "drain-4026531840-udp-2001:db8::10-53-2001:db8::1-53.json"},
 		{[]string{"-f", "7", "198.51.100.1"}, mark, rs1, 0, 4, "drain-4026531840-fwmark-inet-7-198.51.100.1-0.json"},
+		{[]string{"-f", "8", "-6", "2001:db8::1"}, mark6, rs6, 0, 6, "drain-4026531840-fwmark-inet6-8-2001:db8::1-0.json"},
+		// Host and service names, as ipvsadm looks them up.
+		{[]string{"192.0.2.10:http", "web2:http-alt"}, tcp, rs2, 8080, 5, "drain-4026531840-tcp-192.0.2.10-80-198.51.100.2-8080.json"},
 	}
 	for _, s := range steps {
 		if _, err := f.run(append([]string{"drain"}, s.args...)...); err != nil {
