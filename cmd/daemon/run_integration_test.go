@@ -1,0 +1,268 @@
+//go:build integration && linux
+
+package daemon
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lvsadm/lvsadm/cmd/internal/testnet"
+)
+
+// The checks of the cluster tests: every 300 ms, 300 ms to answer, down
+// after 3 failures, up after 2 successes. (With fall 2, a loaded emulated
+// VM had busybox httpd miss the 300 ms twice in a row now and then.)
+const (
+	checkInterval = 300 * time.Millisecond
+	checkTimeout  = 300 * time.Millisecond
+	checkRise     = 2
+	checkFall     = 3
+	// slack is the scheduling allowance on top of the checks' own bound:
+	// the emulated (TCG) VM runs the daemon, the real servers and this
+	// poll on two shared virtual CPUs, and the daemon's netlink edit and
+	// the poll (every 5 ms) come after the deciding check.
+	slack = 400 * time.Millisecond
+	// listen is where each daemon serves /status, /metrics and /reload,
+	// inside its director's namespace.
+	listen = "127.0.0.1:9129"
+	sorry  = "198.51.100.99"
+)
+
+// clusterYAML is a wrr 1:3 service over the cluster's two web servers,
+// checked with check ("http" or "tcp"), with a quorum of 1 and a sorry
+// server.
+func clusterYAML(c *testnet.Cluster, check string, w2 int) string {
+	method := map[string]string{"nat": "nat", "dr": "dr"}[c.Mode]
+	return fmt.Sprintf(`schema_version: 1
+services:
+  - protocol: tcp
+    address: %s
+    port: 80
+    scheduler: wrr
+    health_check: {type: %s, interval: %v, timeout: %v, rise: %d, fall: %d, warmup: 50ms}
+    quorum: 1
+    sorry_server: {address: %s, port: 80, method: %s}
+    real_servers:
+      - {address: %s, port: 80, method: %s, weight: 1}
+      - {address: %s, port: 80, method: %s, weight: %d}
+`, c.VIP, check, checkInterval, checkTimeout, checkRise, checkFall, sorry, method,
+		c.RSAddr[0], method, c.RSAddr[1], method, w2)
+}
+
+// failover stops the first web server, checks that its weight is 0 in time
+// and that every request then reaches the second one, and starts it again.
+func failover(t *testing.T, c *testnet.Cluster, k *kernel) {
+	rs1, rs2 := c.RSAddr[0], c.RSAddr[1]
+	k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 5*time.Second)
+	if diff := cmp.Diff(map[string]int{"rs1": 1, "rs2": 3}, c.Fetch(4)); diff != "" {
+		t.Errorf("answers through the VIP before the failure (-want +got):\n%s", diff)
+	}
+
+	// Down: at most fall checks after the stop, the last of which may take
+	// up to the timeout (a stopped server refuses at once). Measured from
+	// the kill, before which the server answered.
+	bound := checkFall*checkInterval + checkTimeout
+	start := time.Now()
+	c.Web[0].Stop()
+	k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 10*time.Second)
+	took := time.Since(start)
+	t.Logf("%s: weight 0 %v after its web server stopped (fall %d x interval %v + timeout %v = %v)",
+		c.Mode, took.Round(time.Millisecond), checkFall, checkInterval, checkTimeout, bound)
+	if took > bound+slack {
+		t.Errorf("weight 0 after %v, want at most %v + %v", took, bound, slack)
+	}
+	if diff := cmp.Diff(map[string]int{"rs2": 6}, c.Fetch(6)); diff != "" {
+		t.Errorf("answers through the VIP with rs1 down (-want +got):\n%s", diff)
+	}
+
+	// Up: measured from the moment busybox httpd listens.
+	bound = checkRise*checkInterval + checkTimeout
+	rs := newNetnsProc(t, c.RS[0])
+	listening := when(10*time.Second, func() bool { return rs.listens(80) })
+	back := when(10*time.Second, func() bool {
+		w := k.weights(t)
+		return w[rs1] == 1 && w[rs2] == 3
+	})
+	c.Web[0].Start()
+	tl, tb := <-listening, <-back
+	if tl.IsZero() || tb.IsZero() {
+		t.Fatalf("listening at %v, weight back at %v; weights now %v", tl, tb, k.weights(t))
+	}
+	took = tb.Sub(tl)
+	t.Logf("%s: weight back %v after its web server listened (rise %d x interval %v + timeout %v = %v)",
+		c.Mode, took.Round(time.Millisecond), checkRise, checkInterval, checkTimeout, bound)
+	if took > bound+slack {
+		t.Errorf("weight back after %v, want at most %v + %v", took, bound, slack)
+	}
+	if diff := cmp.Diff(map[string]int{"rs1": 1, "rs2": 3}, c.Fetch(4)); diff != "" {
+		t.Errorf("answers through the VIP after the recovery (-want +got):\n%s", diff)
+	}
+}
+
+// TestIntegrationRunDR: lvsadm run with a TCP check on a DR cluster takes
+// a stopped real server out and puts it back.
+func TestIntegrationRunDR(t *testing.T) {
+	testnet.NeedIPVS(t)
+	c := testnet.NewCluster(t, "dr")
+	file := writeFile(t, t.TempDir(), "dr.yaml", clusterYAML(c, "tcp", 3))
+	startRun(t, c.Director, file, listen)
+	failover(t, c, newKernel(t, c.Director, c.VIP, 80))
+}
+
+// TestIntegrationRunNAT: lvsadm run with an HTTP check on a NAT cluster:
+// failover, reload keeping the health, the quorum's sorry server, metrics,
+// and a restart after SIGKILL. The steps share the cluster and run in
+// order.
+func TestIntegrationRunNAT(t *testing.T) {
+	testnet.NeedIPVS(t)
+	c := testnet.NewCluster(t, "nat")
+	dir := t.TempDir()
+	file := writeFile(t, dir, "nat.yaml", clusterYAML(c, "http", 3))
+	d := startRun(t, c.Director, file, listen)
+	k := newKernel(t, c.Director, c.VIP, 80)
+	rs1, rs2 := c.RSAddr[0], c.RSAddr[1]
+	vs := "-t " + c.VIP + ":80"
+
+	t.Run("failover", func(t *testing.T) { failover(t, c, k) })
+
+	t.Run("reload", func(t *testing.T) {
+		c.Web[0].Stop()
+		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 10*time.Second)
+
+		// SIGHUP with rs2's weight 3 -> 2: one edit, rs1 stays down.
+		before := len(d.lines("msg=change"))
+		writeFile(t, dir, "nat.yaml", clusterYAML(c, "http", 2))
+		d.signal(t, syscall.SIGHUP)
+		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 2}, 5*time.Second)
+		// A reload that re-added rs1 at its weight would show within a
+		// check or two.
+		time.Sleep(2 * checkInterval)
+		if got := k.weights(t); got[rs1] != 0 || got[rs2] != 2 {
+			t.Errorf("after SIGHUP: weights %v, want %s 0 and %s 2", got, rs1, rs2)
+		}
+		changes := d.lines("msg=change")[before:]
+		want := "-e " + vs + " -r " + rs2 + ":80 -m -w 2"
+		if len(changes) != 1 || !strings.Contains(changes[0], want) {
+			t.Errorf("changes of the SIGHUP reload: %q, want one: %s", changes, want)
+		}
+
+		// lvsadm reload with weight 3 again.
+		before = len(d.lines("msg=change"))
+		writeFile(t, dir, "nat.yaml", clusterYAML(c, "http", 3))
+		c.Lvsadm(t, "reload", "--listen", listen)
+		if got := k.weights(t); got[rs1] != 0 || got[rs2] != 3 {
+			t.Errorf("after lvsadm reload: weights %v, want %s 0 and %s 3", got, rs1, rs2)
+		}
+		changes = d.lines("msg=change")[before:]
+		want = "-e " + vs + " -r " + rs2 + ":80 -m -w 3"
+		if len(changes) != 1 || !strings.Contains(changes[0], want) {
+			t.Errorf("changes of lvsadm reload: %q, want one: %s", changes, want)
+		}
+		// The reference sees the same table.
+		wantSave := "-A " + vs + " -s wrr\n-a " + vs + " -r " + rs1 + ":80 -m -w 0\n-a " + vs + " -r " + rs2 + ":80 -m -w 3\n"
+		if diff := cmp.Diff(wantSave, reference(t, c.Director, "-Sn")); diff != "" {
+			t.Errorf("ipvsadm -Sn after the reloads (-want +got):\n%s", diff)
+		}
+		c.Web[0].Start()
+		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
+	})
+
+	t.Run("quorum", func(t *testing.T) {
+		c.Web[0].Stop()
+		c.Web[1].Stop()
+		took := k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 0, sorry: 1}, 10*time.Second)
+		t.Logf("sorry server in %v after both web servers stopped", took.Round(time.Millisecond))
+		wantSave := "-A " + vs + " -s wrr\n-a " + vs + " -r " + rs1 + ":80 -m -w 0\n-a " + vs + " -r " + rs2 + ":80 -m -w 0\n" +
+			"-a " + vs + " -r " + sorry + ":80 -m -w 1\n"
+		if diff := cmp.Diff(wantSave, reference(t, c.Director, "-Sn")); diff != "" {
+			t.Errorf("ipvsadm -Sn with both down (-want +got):\n%s", diff)
+		}
+		c.Web[1].Start()
+		took = k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 10*time.Second)
+		t.Logf("sorry server gone %v after one web server started", took.Round(time.Millisecond))
+		c.Web[0].Start()
+		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		const n = 8
+		labels := []string{`local_address="` + c.VIP + `"`, `local_port="80"`}
+		conns := func(text string, more ...string) float64 {
+			return metric(t, text, "lvsadm_backend_connections_total", append(more, labels...)...)
+		}
+		before := httpGet(t, c.Director, listen, "/metrics")
+		got := c.Fetch(n)
+		if got["rs1"]+got["rs2"] != n {
+			t.Fatalf("answers: %v", got)
+		}
+		// The kernel adds each CPU's counters to the totals it reports
+		// every 2 seconds (its rate estimator's tick).
+		var after string
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			after = httpGet(t, c.Director, listen, "/metrics")
+			if conns(after)-conns(before) >= n || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		service := metric(t, after, "lvsadm_service_connections_total", labels...) -
+			metric(t, before, "lvsadm_service_connections_total", labels...)
+		if backends := conns(after) - conns(before); backends != n || service != n {
+			t.Errorf("after %d requests the real servers' connections grew by %v, the service's by %v; want %d",
+				n, backends, service, n)
+		}
+		for i, rs := range c.RSAddr {
+			l := `remote_address="` + rs + `"`
+			name := fmt.Sprintf("rs%d", i+1)
+			if d := conns(after, l) - conns(before, l); int(d) != got[name] {
+				t.Errorf("%s's connections grew by %v, it answered %d", rs, d, got[name])
+			}
+			if up := metric(t, after, "lvsadm_backend_up", append([]string{l}, labels...)...); up != 1 {
+				t.Errorf("lvsadm_backend_up of %s is %v", rs, up)
+			}
+		}
+		t.Logf("%d requests: %v; connections in /metrics: %v", n, got, conns(after)-conns(before))
+	})
+
+	t.Run("sigkill", func(t *testing.T) {
+		// The earlier steps' traffic is in the counters (the metrics step
+		// waited for them), so counters that were reset would show.
+		save := reference(t, c.Director, "-Sn")
+		stats := reference(t, c.Director, "-Ln", "--stats")
+		if f := strings.Fields(stats[strings.Index(stats, "TCP  "+c.VIP+":80"):]); f[2] == "0" {
+			t.Fatalf("no connections in the counters:\n%s", stats)
+		}
+		d.kill9(t)
+		d = startRun(t, c.Director, file, listen)
+		// Some checks of the new daemon, then the table must be as it was.
+		time.Sleep(3 * checkInterval)
+		if changes := d.lines("msg=change"); len(changes) != 0 {
+			t.Errorf("the restarted daemon changed the table: %q", changes)
+		}
+		if diff := cmp.Diff(save, reference(t, c.Director, "-Sn")); diff != "" {
+			t.Errorf("ipvsadm -Sn after the restart (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(stats, reference(t, c.Director, "-Ln", "--stats")); diff != "" {
+			t.Errorf("ipvsadm -Ln --stats after the restart, without traffic (-want +got):\n%s", diff)
+		}
+		doc := status(t, c.Director, listen)
+		if len(doc.Services) != 1 || len(doc.Services[0].RealServers) != 2 {
+			t.Fatalf("/status of the restarted daemon: %+v", doc)
+		}
+		for _, r := range doc.Services[0].RealServers {
+			if r.State != "up" || r.Checks == 0 {
+				t.Errorf("restarted daemon: %s %s after %d checks", r.Address, r.State, r.Checks)
+			}
+		}
+		// It still follows the health.
+		c.Web[1].Stop()
+		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 0}, 10*time.Second)
+		c.Web[1].Start()
+		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
+	})
+}
