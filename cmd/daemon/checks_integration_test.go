@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,5 +215,58 @@ func TestIntegrationImportKeepalivedPlan(t *testing.T) {
 	doc := status(t, ns, listen)
 	if len(doc.Services) != 1 || len(doc.Services[0].RealServers) != 2 || doc.Services[0].RealServers[0].Check != "tcp" {
 		t.Errorf("/status: %+v", doc)
+	}
+}
+
+// TestIntegrationRunFlushOnExit: stopped with SIGTERM, lvsadm run
+// --flush-on-exit removes the services and real servers it added and
+// nothing else.
+func TestIntegrationRunFlushOnExit(t *testing.T) {
+	testnet.NeedIPVS(t)
+	ns := testnet.NewNS(t)
+	for _, line := range [][]string{
+		{"-A", "-t", "192.0.2.1:80", "-s", "rr"}, // not in the file
+		{"-a", "-t", "192.0.2.1:80", "-r", "198.51.100.1:80", "-m"},
+		{"-A", "-t", "192.0.2.30:80", "-s", "rr"}, // in the file, there before
+		{"-a", "-t", "192.0.2.30:80", "-r", "198.51.100.31:80", "-m"},
+	} {
+		reference(t, ns, line...)
+	}
+	file := writeFile(t, t.TempDir(), "flush.yaml", `schema_version: 1
+services:
+  - protocol: tcp
+    address: 192.0.2.30
+    port: 80
+    scheduler: rr
+    real_servers:
+      - {address: 198.51.100.31, method: nat}
+      - {address: 198.51.100.32, method: nat}
+  - protocol: tcp
+    address: 192.0.2.40
+    port: 80
+    scheduler: rr
+    real_servers:
+      - {address: 198.51.100.41, method: nat}
+`)
+	d := startRun(t, ns, file, listen, "--flush-on-exit")
+	running := "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n" +
+		"-A -t 192.0.2.30:80 -s rr\n-a -t 192.0.2.30:80 -r 198.51.100.31:80 -m -w 1\n-a -t 192.0.2.30:80 -r 198.51.100.32:80 -m -w 1\n" +
+		"-A -t 192.0.2.40:80 -s rr\n-a -t 192.0.2.40:80 -r 198.51.100.41:80 -m -w 1\n"
+	if diff := cmp.Diff(running, reference(t, ns, "-Sn")); diff != "" {
+		t.Errorf("ipvsadm -Sn while running (-want +got):\n%s", diff)
+	}
+	d.signal(t, syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("lvsadm run did not stop on SIGTERM")
+	}
+	if d.err != nil {
+		t.Errorf("lvsadm run after SIGTERM: %v\n%s", d.err, d.log.String())
+	}
+	stopped := "-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n" +
+		"-A -t 192.0.2.30:80 -s rr\n-a -t 192.0.2.30:80 -r 198.51.100.31:80 -m -w 1\n"
+	if diff := cmp.Diff(stopped, reference(t, ns, "-Sn")); diff != "" {
+		t.Errorf("ipvsadm -Sn after SIGTERM with --flush-on-exit (-want +got):\n%s", diff)
 	}
 }

@@ -47,23 +47,31 @@ type runProc struct {
 	err  error // cmd.Wait's, once done is closed
 }
 
-// startRun starts `lvsadm run -f file --listen listen` in namespace ns and
+// startRun starts `lvsadm run -f file --listen listen flags...` in namespace ns and
 // waits until it has applied the file and runs; the test's cleanup kills it.
-func startRun(t *testing.T, ns, file, listen string) *runProc {
+func startRun(t *testing.T, ns, file, listen string, flags ...string) *runProc {
+	t.Helper()
+	return startRunFor(t, t, ns, file, listen, flags...)
+}
+
+// startRunFor is startRun whose daemon lives until owner's cleanup (a test
+// whose subtests restart the daemon).
+func startRunFor(t *testing.T, owner testing.TB, ns, file, listen string, flags ...string) *runProc {
 	t.Helper()
 	// ip netns exec execs the program, so the process is lvsadm itself and
 	// the signals sent to it reach the daemon.
 	p := &runProc{log: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command("ip", "netns", "exec", ns, testnet.Lvsadm(t), "run", "-f", file, "--listen", listen)
+	args := append([]string{"netns", "exec", ns, testnet.Lvsadm(t), "run", "-f", file, "--listen", listen}, flags...)
+	p.cmd = exec.Command("ip", args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
+	owner.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.done
-		if t.Failed() {
+		if owner.Failed() {
 			t.Logf("lvsadm run's log:\n%s", p.log.String())
 		}
 	})

@@ -127,6 +127,7 @@ func TestIntegrationRunNAT(t *testing.T) {
 	k := newKernel(t, c.Director, c.VIP, 80)
 	rs1, rs2 := c.RSAddr[0], c.RSAddr[1]
 	vs := "-t " + c.VIP + ":80"
+	outer := t
 
 	t.Run("failover", func(t *testing.T) { failover(t, c, k) })
 
@@ -238,7 +239,7 @@ func TestIntegrationRunNAT(t *testing.T) {
 			t.Fatalf("no connections in the counters:\n%s", stats)
 		}
 		d.kill9(t)
-		d = startRun(t, c.Director, file, listen)
+		d = startRunFor(t, outer, c.Director, file, listen)
 		// Some checks of the new daemon, then the table must be as it was.
 		time.Sleep(3 * checkInterval)
 		if changes := d.lines("msg=change"); len(changes) != 0 {
@@ -263,6 +264,33 @@ func TestIntegrationRunNAT(t *testing.T) {
 		c.Web[1].Stop()
 		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 0}, 10*time.Second)
 		c.Web[1].Start()
+		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
+	})
+
+	t.Run("sigkill-with-a-server-down", func(t *testing.T) {
+		// Killed while rs1 is down, the new daemon starts it up (the
+		// file's initial_state) and takes it down after fall checks: the
+		// table is the one it left, with the same counters.
+		c.Web[0].Stop()
+		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 10*time.Second)
+		save := reference(t, c.Director, "-Sn")
+		stats := reference(t, c.Director, "-Ln", "--stats")
+		d.kill9(t)
+		d = startRunFor(t, outer, c.Director, file, listen)
+		for deadline := time.Now().Add(10 * time.Second); len(d.lines("msg=health", rs1+":80", "state=down")) == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the restarted daemon did not find %s down:\n%s", rs1, d.log.String())
+			}
+		}
+		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 5*time.Second)
+		if diff := cmp.Diff(save, reference(t, c.Director, "-Sn")); diff != "" {
+			t.Errorf("ipvsadm -Sn after the restart (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(stats, reference(t, c.Director, "-Ln", "--stats")); diff != "" {
+			t.Errorf("ipvsadm -Ln --stats after the restart, without traffic (-want +got):\n%s", diff)
+		}
+		t.Logf("changes of the restarted daemon: %q", d.lines("msg=change"))
+		c.Web[0].Start()
 		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
 	})
 }
