@@ -169,6 +169,26 @@ func TestIntegrationRunNAT(t *testing.T) {
 		if diff := cmp.Diff(wantSave, reference(t, c.Director, "-Sn")); diff != "" {
 			t.Errorf("ipvsadm -Sn after the reloads (-want +got):\n%s", diff)
 		}
+
+		// A file with an error: lvsadm reload exits 1 naming its line,
+		// SIGHUP logs it, and the daemon goes on with the previous file.
+		bad := strings.Replace(clusterYAML(c, "http", 1), "fall: 3", "fall: 0", 1)
+		writeFile(t, dir, "nat.yaml", bad)
+		out, err := testnet.Exec(c.Director, testnet.Lvsadm(t), "reload", "--listen", listen)
+		place := fmt.Sprintf("%s:%d:", file, lineOf(t, bad, "fall: 0"))
+		if err == nil || !strings.Contains(out, place) {
+			t.Errorf("lvsadm reload of a bad file: %v, want exit status 1 and an error at %s:\n%s", err, place, out)
+		}
+		d.signal(t, syscall.SIGHUP)
+		for deadline := time.Now().Add(5 * time.Second); len(d.lines("msg=\"reload refused", "why=SIGHUP", place)) == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no refused SIGHUP reload naming %s in the log", place)
+			}
+		}
+		if diff := cmp.Diff(wantSave, reference(t, c.Director, "-Sn")); diff != "" {
+			t.Errorf("ipvsadm -Sn after the refused reloads (-want +got):\n%s", diff)
+		}
+		writeFile(t, dir, "nat.yaml", clusterYAML(c, "http", 3))
 		c.Web[0].Start()
 		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
 	})
@@ -258,6 +278,12 @@ func TestIntegrationRunNAT(t *testing.T) {
 		for _, r := range doc.Services[0].RealServers {
 			if r.State != "up" || r.Checks == 0 {
 				t.Errorf("restarted daemon: %s %s after %d checks", r.Address, r.State, r.Checks)
+			}
+		}
+		out := c.Lvsadm(t, "status", "--listen", listen)
+		for _, l := range strings.Split(out, "\n") {
+			if (strings.Contains(l, rs1+":80") || strings.Contains(l, rs2+":80")) && !strings.Contains(l, "│ up ") {
+				t.Errorf("lvsadm status does not show both servers up:\n%s", out)
 			}
 		}
 		// It still follows the health.
