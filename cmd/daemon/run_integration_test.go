@@ -34,11 +34,11 @@ const (
 	sorry  = "198.51.100.99"
 )
 
-// clusterYAML is a wrr 1:3 service over the cluster's two web servers,
-// checked with check ("http" or "tcp"), with a quorum of 1 and a sorry
-// server.
+// clusterYAML is a wrr service over the cluster's two web servers with
+// weights 1 and w2, checked with check ("http" or "tcp"), with a quorum of
+// 1 and a sorry server.
 func clusterYAML(c *testnet.Cluster, check string, w2 int) string {
-	method := map[string]string{"nat": "nat", "dr": "dr"}[c.Mode]
+	method := c.Mode // the file's nat and dr
 	return fmt.Sprintf(`schema_version: 1
 services:
   - protocol: tcp
