@@ -129,6 +129,9 @@ func run(ctx context.Context, o Options, env Env, started chan<- *daemon) error 
 	cfg.OnEvent = func(ev health.Event) { d.events <- ev }
 	d.sched = health.New(cfg)
 	defer d.sched.Close()
+	if err := d.startQuiescedDown(table); err != nil {
+		return err
+	}
 	if err := d.setChecks(table); err != nil {
 		return err
 	}
@@ -161,6 +164,39 @@ func (d *daemon) load() (*desired.Table, error) {
 		return nil, err
 	}
 	return desired.Parse(d.opts.File, data, d.opts.Format, d.env.Parser)
+}
+
+// startQuiescedDown makes the checks of real servers that the kernel holds
+// at weight 0, where t gives them more, start down: a daemon restarted after
+// an earlier one quiesced a failed server does not send it traffic again
+// before its checks pass (rise successes). Servers with on_failure remove or
+// initial_state down are left as they are.
+func (d *daemon) startQuiescedDown(t *desired.Table) error {
+	p, err := reconcile.Make(d.client, d.env.OpenProc, t, reconcile.Options{})
+	if err != nil {
+		return fmt.Errorf("reading the kernel's table: %w", err)
+	}
+	quiesced := map[serverID]bool{}
+	for _, c := range p.Changes {
+		if c.Action == reconcile.Edit && c.IsServer() && c.OldServer.Weight == 0 && c.Server.Weight > 0 {
+			k := desired.Key(c.Service.ServiceKey)
+			quiesced[serverID{k, desired.DestKey(k.Family, &c.Server.Destination)}] = true
+		}
+	}
+	for i := range t.Services {
+		s := &t.Services[i]
+		for j := range s.Servers {
+			r := &s.Servers[j]
+			if r.Check == nil || !r.Check.InitialUp || r.Check.OnFailure != desired.OnFailureQuiesce || !quiesced[idOf(s, r)] {
+				continue
+			}
+			c := *r.Check
+			c.InitialUp = false
+			r.Check = &c
+			d.log.Info("starts down", "service", desired.Describe(s.ServiceKey), "real_server", desired.AddrPort(r.Addr, r.Port), "why", "weight 0 in the kernel")
+		}
+	}
+	return nil
 }
 
 // checkable tells whether every check of t can run, before any starts.

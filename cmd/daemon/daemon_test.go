@@ -73,13 +73,23 @@ services:
 
 func startDaemon(t *testing.T, yaml string, o Options) *fixture {
 	t.Helper()
-	f := &fixture{t: t, k: ipvstest.New(), checkers: map[string]*switchable{}, sigs: make(chan os.Signal, 1), done: make(chan error, 1)}
+	return startDaemonOn(t, ipvstest.New(), yaml, o)
+}
+
+// startDaemonOn starts a daemon against the fake kernel k, with the checks
+// of the real servers named in down failing from the start.
+func startDaemonOn(t *testing.T, k *ipvstest.Kernel, yaml string, o Options, down ...string) *fixture {
+	t.Helper()
+	f := &fixture{t: t, k: k, checkers: map[string]*switchable{}, sigs: make(chan os.Signal, 1), done: make(chan error, 1)}
 	f.file = filepath.Join(t.TempDir(), "lvs.yaml")
 	if err := os.WriteFile(f.file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
 		f.checkers[a] = &switchable{}
+	}
+	for _, a := range down {
+		f.checkers[a].down.Store(true)
 	}
 	o.File = f.file
 	env := Env{
@@ -156,6 +166,30 @@ func TestDaemonFollowsHealth(t *testing.T) {
 	f.waitWeights("198.51.100.1=0 198.51.100.2=0 198.51.100.99=1")
 	// One back: live 3 >= 2: the sorry server goes.
 	f.checkers["198.51.100.2"].down.Store(false)
+	f.waitWeights("198.51.100.1=0 198.51.100.2=3")
+	f.checkers["198.51.100.1"].down.Store(false)
+	f.waitWeights("198.51.100.1=1 198.51.100.2=3")
+}
+
+// TestDaemonRestartKeepsQuiescedServerDown: a daemon started on a table in
+// which an earlier one quiesced a failed server does not give it its weight
+// back before its check passes.
+func TestDaemonRestartKeepsQuiescedServerDown(t *testing.T) {
+	first := startDaemon(t, daemonYAML, Options{})
+	first.checkers["198.51.100.1"].down.Store(true)
+	first.waitWeights("198.51.100.1=0 198.51.100.2=3")
+	first.cancel()
+	if err := <-first.done; err != nil {
+		t.Fatal(err)
+	}
+	first.done <- nil // for the cleanup
+
+	changes := first.k.Changes()
+	f := startDaemonOn(t, first.k, daemonYAML, Options{}, "198.51.100.1")
+	time.Sleep(100 * time.Millisecond) // five intervals of checks
+	if n := f.k.Changes() - changes; n != 0 {
+		t.Errorf("the restarted daemon made %d change requests with the quiesced server still failing, want 0\n%s", n, f.logText())
+	}
 	f.waitWeights("198.51.100.1=0 198.51.100.2=3")
 	f.checkers["198.51.100.1"].down.Store(false)
 	f.waitWeights("198.51.100.1=1 198.51.100.2=3")

@@ -298,26 +298,30 @@ func TestIntegrationRunNAT(t *testing.T) {
 	})
 
 	t.Run("sigkill-with-a-server-down", func(t *testing.T) {
-		// Killed while rs1 is down, the new daemon starts it up (the
-		// file's initial_state) and takes it down after fall checks: the
-		// table is the one it left, with the same counters.
+		// Killed while rs1 is down, the new daemon finds rs1 quiesced in
+		// the kernel and starts its check down: it never gives rs1 its
+		// weight back while rs1 fails, and the table is the one it left,
+		// with the same counters.
 		c.Web[0].Stop()
 		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 10*time.Second)
 		save := reference(t, c.Director, "-Sn")
 		stats := reference(t, c.Director, "-Ln", "--stats", "--exact")
 		d.kill9(t)
 		d = startRunFor(t, outer, c.Director, file, listen)
-		for deadline := time.Now().Add(10 * time.Second); len(d.lines("msg=health", rs1+":80", "state=down")) == 0; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); len(d.lines(`msg="starts down"`, rs1+":80")) == 0; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("the restarted daemon did not find %s down:\n%s", rs1, d.log.String())
+				t.Fatalf("the restarted daemon did not start %s down:\n%s", rs1, d.log.String())
 			}
+		}
+		time.Sleep(4 * checkInterval) // more than fall checks of rs1
+		if changes := d.lines("msg=change"); len(changes) != 0 {
+			t.Errorf("the restarted daemon changed the table while rs1 still fails: %q", changes)
 		}
 		k.waitWeights(t, map[string]uint32{rs1: 0, rs2: 3}, 5*time.Second)
 		if diff := cmp.Diff(save, reference(t, c.Director, "-Sn")); diff != "" {
 			t.Errorf("ipvsadm -Sn after the restart (-want +got):\n%s", diff)
 		}
 		sameCounters(t, stats, reference(t, c.Director, "-Ln", "--stats", "--exact"))
-		t.Logf("changes of the restarted daemon: %q", d.lines("msg=change"))
 		c.Web[0].Start()
 		k.waitWeights(t, map[string]uint32{rs1: 1, rs2: 3}, 10*time.Second)
 	})
