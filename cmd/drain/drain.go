@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -28,7 +29,7 @@ type Env struct {
 	Dir string
 	// Owner is a uid trusted besides root for Dir (tests).
 	Owner int
-	// NetNS identifies the namespace; nil means CurrentNetNS.
+	// NetNS identifies the namespace; nil means netnsid.Current.
 	NetNS func() (NetNS, error)
 	// Clock and PollInterval pace --wait; nil and 0 mean the real clock
 	// and one second.
@@ -157,7 +158,7 @@ func Commands(e Env) []*cobra.Command {
 func (e Env) store() (Store, error) {
 	id := e.NetNS
 	if id == nil {
-		id = CurrentNetNS
+		id = netnsid.Current
 	}
 	ns, err := id()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -21,10 +22,7 @@ import (
 const DefaultDir = "/run/lvsadm"
 
 // NetNS identifies a network namespace.
-type NetNS struct {
-	Inode  uint64
-	Cookie uint64 // 0 when the kernel has none
-}
+type NetNS = netnsid.ID
 
 // Record is what drain remembers of a real server.
 type Record struct {

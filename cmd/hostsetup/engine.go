@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/sysctl"
 )
 
@@ -39,7 +40,7 @@ func defaultEnv() env {
 		dialNet:     dialNetwork,
 		announcer:   packetAnnouncer{repeat: 3, sleep: func() { time.Sleep(100 * time.Millisecond) }},
 		stateDir:    DefaultStateDir,
-		netns:       currentNetNS,
+		netns:       netnsid.Current,
 		now:         time.Now,
 		euid:        os.Geteuid,
 		lockTimeout: 10 * time.Second,

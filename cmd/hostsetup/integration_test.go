@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/cmd/internal/testnet"
 	"github.com/lvsadm/lvsadm/sysctl"
 	"golang.org/x/sys/unix"
@@ -490,9 +491,9 @@ func TestIntegrationDirectorAnnouncesVIP(t *testing.T) {
 func TestIntegrationStateKeyedByNamespace(t *testing.T) {
 	a, b := testnet.NewNS(t), testnet.NewNS(t)
 	var ida, idb netnsID
-	inNS(t, a, func() { ida, _ = currentNetNS() })
-	inNS(t, b, func() { idb, _ = currentNetNS() })
-	self, err := currentNetNS()
+	inNS(t, a, func() { ida, _ = netnsid.Current() })
+	inNS(t, b, func() { idb, _ = netnsid.Current() })
+	self, err := netnsid.Current()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -364,8 +364,8 @@ func TestStaleReason(t *testing.T) {
 		{netnsID{Inode: 5, Cookie: 9, BootID: "b"}, true},  // another boot
 	}
 	for _, tt := range tests {
-		if got := rec.staleReason(tt.now); (got != "") != tt.stale {
-			t.Errorf("staleReason(%+v) = %q, want stale %v", tt.now, got, tt.stale)
+		if got := rec.StaleReason(tt.now); (got != "") != tt.stale {
+			t.Errorf("StaleReason(%+v) = %q, want stale %v", tt.now, got, tt.stale)
 		}
 	}
 }

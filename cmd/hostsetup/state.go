@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/sysctl"
 )
 
@@ -19,15 +20,8 @@ const DefaultStateDir = "/run/lvsadm"
 
 const stateVersion = 1
 
-// netnsID identifies a network namespace. The inode of /proc/thread-self/ns/net
-// names the state file; inode numbers are reused once a namespace is gone, so
-// the namespace cookie (SO_NETNS_COOKIE, never reused while the system runs)
-// and the boot id tell a stale file from a live one.
-type netnsID struct {
-	Inode  uint64 `json:"inode"`
-	Cookie uint64 `json:"cookie,omitempty"`
-	BootID string `json:"boot_id,omitempty"`
-}
+// netnsID identifies a network namespace (see netnsid.ID).
+type netnsID = netnsid.ID
 
 // state is the content of one state file: what lvsadm changed in one network
 // namespace, per role, so that down can put it back.

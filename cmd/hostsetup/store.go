@@ -216,7 +216,7 @@ func (s store) load(locked bool) (*state, error) {
 		return nil, &CorruptStateError{Path: s.path(),
 			Reason: fmt.Sprintf("it records network namespace inode %d, but is named for %d", head.NetNS.Inode, s.ns.Inode)}
 	}
-	if why := head.NetNS.staleReason(s.ns); why != "" {
+	if why := head.NetNS.StaleReason(s.ns); why != "" {
 		if !locked {
 			s.warnf("state file %s %s; ignoring it (the next up or down moves it aside)", s.path(), why)
 			return empty, nil
@@ -251,19 +251,6 @@ func (s store) load(locked bool) (*state, error) {
 			"the command again", s.path(), s.ns.Inode, strings.Join(records, ", "), s.path(), s.path())
 	}
 	return &st, nil
-}
-
-// staleReason says why a file recorded as id belongs to a namespace other
-// than now, which has the same inode number; "" if nothing shows it.
-func (id netnsID) staleReason(now netnsID) string {
-	if id.BootID != "" && now.BootID != "" && id.BootID != now.BootID {
-		return fmt.Sprintf("was written before the system was last booted (boot id %s, now %s)", id.BootID, now.BootID)
-	}
-	if id.Cookie != 0 && now.Cookie != 0 && id.Cookie != now.Cookie {
-		return fmt.Sprintf("was written in another network namespace, which no longer exists: this one reuses its inode number %d "+
-			"(namespace cookie %d, now %d)", now.Inode, id.Cookie, now.Cookie)
-	}
-	return ""
 }
 
 // moveAside renames the state file to a .stale-TIME name that is not taken,

@@ -1,4 +1,4 @@
-package hostsetup
+package netnsid
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// currentNetNS identifies the calling thread's network namespace, the one
-// /proc/sys/net and rtnetlink sockets opened by this thread resolve to.
-func currentNetNS() (netnsID, error) {
+// Current identifies the calling thread's network namespace, the one
+// /proc/sys/net and netlink sockets opened by this thread resolve to.
+func Current() (ID, error) {
 	var st unix.Stat_t
 	err := unix.Stat("/proc/thread-self/ns/net", &st)
 	if err != nil {
@@ -19,11 +19,10 @@ func currentNetNS() (netnsID, error) {
 		err = unix.Stat("/proc/self/ns/net", &st)
 	}
 	if err != nil {
-		return netnsID{}, fmt.Errorf("identify network namespace: %w", err)
+		return ID{}, fmt.Errorf("identify network namespace: %w", err)
 	}
-	id := netnsID{Inode: st.Ino}
+	id := ID{Inode: st.Ino}
 	if fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err == nil {
-		// Before Linux 5.14 there is no cookie; the boot id still helps.
 		if c, err := unix.GetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_NETNS_COOKIE); err == nil {
 			id.Cookie = c
 		}

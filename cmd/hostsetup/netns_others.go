@@ -1,5 +1,0 @@
-//go:build !linux
-
-package hostsetup
-
-func currentNetNS() (netnsID, error) { return netnsID{}, errNeedsLinux }
