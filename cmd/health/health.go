@@ -136,7 +136,7 @@ func NewChecker(c *desired.Check, t Target, opts Options) (Checker, error) {
 		return nil, fmt.Errorf("%s check of %s: no port to check (set connect_to's port)", c.Type, addr)
 	}
 	dst := netip.AddrPortFrom(addr, port)
-	d := dialer{timeout: timeoutOf(c), addr: dst}
+	d := dialer{timeout: timeoutOf(c), addr: dst.String()}
 	if c.ViaVIP {
 		if opts.ViaVIPDial == nil {
 			return nil, ErrViaVIP
@@ -201,34 +201,18 @@ func timeoutOf(c *desired.Check) time.Duration {
 // dialer opens a check's connection: directly, or through the via_vip hook.
 type dialer struct {
 	timeout time.Duration
-	addr    netip.AddrPort
+	addr    string // host:port
 	via     func(ctx context.Context, network string) (net.Conn, error)
 }
 
 // netDialer has no keep-alive: a check's connection lives for one probe.
 var netDialer = net.Dialer{KeepAlive: -1}
 
-// dial connects to d.addr. TCP and UDP take the address as it is, without
-// the name resolution and fallbacks of DialContext: a check is one connect.
 func (d *dialer) dial(ctx context.Context, network string) (net.Conn, error) {
 	if d.via != nil {
 		return d.via(ctx, network)
 	}
-	switch network {
-	case "tcp":
-		c, err := netDialer.DialTCP(ctx, network, netip.AddrPort{}, d.addr)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	case "udp":
-		c, err := netDialer.DialUDP(ctx, network, netip.AddrPort{}, d.addr)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
-	return netDialer.DialContext(ctx, network, d.addr.String())
+	return netDialer.DialContext(ctx, network, d.addr)
 }
 
 // noneChecker is always up.
