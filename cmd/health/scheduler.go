@@ -378,10 +378,14 @@ func (s *Scheduler) startDue(now time.Time) {
 // workerIdle for one or the Scheduler is closed.
 func (s *Scheduler) worker(r run) {
 	defer s.runWG.Done()
+	// The checks' contexts (one a run, for its timeout) hang off this one
+	// rather than all off s.ctx, whose children are shared by every run.
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		s.run(r)
+		s.run(ctx, r)
 		idle.Reset(workerIdle)
 		select {
 		case r = <-s.runs:
@@ -394,10 +398,10 @@ func (s *Scheduler) worker(r run) {
 }
 
 // run runs one check and counts its result.
-func (s *Scheduler) run(r run) {
+func (s *Scheduler) run(ctx context.Context, r run) {
 	e, gen, slot := r.e, r.gen, r.slot
 	start := s.clock.Now()
-	res := r.c.Check(s.ctx)
+	res := r.c.Check(ctx)
 	end := s.clock.Now()
 	res.Time, res.Latency = start, end.Sub(start)
 
