@@ -23,7 +23,9 @@ import (
 //
 //	LVSADM_PERF=1 go test -run TestPerformance10kTCP -v ./cmd/health/
 //
-// LVSADM_PERF_SECONDS sets the measured time (default 15 s).
+// LVSADM_PERF_SECONDS sets the measured time (default 15 s),
+// LVSADM_PERF_SERVERS the number of real servers (default 10,000; the
+// targets stay those of 10,000).
 
 // listenerEnv makes the test binary a listener server instead of running
 // tests: the listeners' accepts then do not count in the checker's CPU.
@@ -31,27 +33,27 @@ const listenerEnv = "LVSADM_PERF_LISTENERS"
 
 func TestMain(m *testing.M) {
 	if n := os.Getenv(listenerEnv); n != "" {
-		serveListeners(n)
+		if err := serveListeners(n); err != nil {
+			fmt.Fprintln(os.Stderr, "listener server:", err)
+		}
 		return
 	}
-	os.Exit(m.Run())
+	m.Run()
 }
 
 // serveListeners listens on n loopback addresses (127.0.1.1, 127.0.1.2,
 // ...; spreading the checks over several destinations keeps their
 // 4-tuples apart), prints their addresses one a line, accepts and closes
-// until its stdin is closed.
-func serveListeners(n string) {
+// until its stdin is closed. The test sees an error as missing addresses.
+func serveListeners(n string) error {
 	count, err := strconv.Atoi(n)
 	if err != nil || count < 1 || count > 250 {
-		fmt.Fprintln(os.Stderr, "bad", listenerEnv, n)
-		os.Exit(2)
+		return fmt.Errorf("%s=%q: want 1-250", listenerEnv, n)
 	}
 	for i := range count {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.1.%d:0", i+1))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		fmt.Println(l.Addr())
 		go func() {
@@ -64,7 +66,8 @@ func serveListeners(n string) {
 			}
 		}()
 	}
-	io.Copy(io.Discard, os.Stdin)
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
 }
 
 func TestPerformance10kTCP(t *testing.T) {
@@ -76,7 +79,11 @@ func TestPerformance10kTCP(t *testing.T) {
 	}
 	servers := 10000
 	if v := os.Getenv("LVSADM_PERF_SERVERS"); v != "" {
-		servers, _ = strconv.Atoi(v)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("LVSADM_PERF_SERVERS=%q: want a number of real servers", v)
+		}
+		servers = n
 	}
 	const (
 		listeners = 32
