@@ -80,8 +80,10 @@ type Stats struct {
 var ErrClosed = errors.New("health: scheduler closed")
 
 // Scheduler runs health checks at their intervals and keeps the state of
-// each. It has one goroutine that waits for the next due check and starts
-// it on a goroutine of its own; an idle check is an entry in a heap.
+// each. It has one goroutine that waits for the next due check and hands it
+// to a worker goroutine, a waiting one or a new one; an idle check is an
+// entry in a heap. Workers are reused so that a run does not pay for a new
+// goroutine and its stack growth; one that has waited workerIdle ends.
 type Scheduler struct {
 	cfg   Config
 	clock Clock
@@ -89,6 +91,7 @@ type Scheduler struct {
 	ctx    context.Context // cancelled by Close: stops running checks
 	cancel context.CancelFunc
 	wake   chan struct{} // the next due time may be earlier
+	runs   chan run      // to the workers that wait for a run
 	done   chan struct{} // closed by Close
 	loopWG sync.WaitGroup
 	runWG  sync.WaitGroup
@@ -122,6 +125,7 @@ func New(cfg Config) *Scheduler {
 		cfg:     cfg,
 		clock:   cfg.Clock,
 		wake:    make(chan struct{}, 1),
+		runs:    make(chan run),
 		done:    make(chan struct{}),
 		entries: make(map[string]*entry),
 	}
@@ -305,6 +309,11 @@ func (s *Scheduler) push(e *entry) {
 	}
 }
 
+// minSleep is the shortest sleep of the loop: checks due within it of each
+// other start together, at most minSleep late, and many checks cost few
+// wake-ups.
+const minSleep = 10 * time.Millisecond
+
 // loop starts the checks that are due and sleeps until the next one.
 func (s *Scheduler) loop() {
 	defer s.loopWG.Done()
@@ -318,6 +327,9 @@ func (s *Scheduler) loop() {
 		wait := time.Duration(-1)
 		if len(s.queue) > 0 {
 			s.armed = s.queue[0].next
+			if earliest := now.Add(minSleep); s.armed.Before(earliest) {
+				s.armed = earliest
+			}
 			wait = s.armed.Sub(now)
 		}
 		s.mu.Unlock()
@@ -335,23 +347,63 @@ func (s *Scheduler) loop() {
 	}
 }
 
+// run is one run of a check: entry e as of generation gen, with its checker
+// c, scheduled at slot.
+type run struct {
+	e    *entry
+	gen  uint64
+	c    Checker
+	slot time.Time
+}
+
+// workerIdle is how long a worker waits for a run before it ends.
+const workerIdle = 10 * time.Second
+
 // startDue starts every check due at now. s.mu is held.
 func (s *Scheduler) startDue(now time.Time) {
 	for len(s.queue) > 0 && !s.queue[0].next.After(now) {
 		e := heap.Pop(&s.queue).(*entry)
 		s.running++
-		s.runWG.Add(1)
-		go s.run(e, e.gen, e.checker, e.next)
+		r := run{e: e, gen: e.gen, c: e.checker, slot: e.next}
+		select {
+		case s.runs <- r:
+		default:
+			s.runWG.Add(1)
+			go s.worker(r)
+		}
 	}
 }
 
-// run runs one check of e scheduled at slot and counts its result.
-func (s *Scheduler) run(e *entry, gen uint64, c Checker, slot time.Time) {
+// worker does r, then the runs it is handed, until it has waited
+// workerIdle for one or the Scheduler is closed.
+func (s *Scheduler) worker(r run) {
 	defer s.runWG.Done()
+	// The checks' contexts (one a run, for its timeout) hang off this one
+	// rather than all off s.ctx, whose children are shared by every run.
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		s.run(ctx, r)
+		idle.Reset(workerIdle)
+		select {
+		case r = <-s.runs:
+		case <-idle.C:
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// run runs one check and counts its result.
+func (s *Scheduler) run(ctx context.Context, r run) {
+	e, gen, slot := r.e, r.gen, r.slot
 	start := s.clock.Now()
-	r := c.Check(s.ctx)
+	res := r.c.Check(ctx)
 	end := s.clock.Now()
-	r.Time, r.Latency = start, end.Sub(start)
+	res.Time, res.Latency = start, end.Sub(start)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -365,7 +417,7 @@ func (s *Scheduler) run(e *entry, gen uint64, c Checker, slot time.Time) {
 		return // removed or replaced meanwhile
 	}
 	was := e.status()
-	if e.st.apply(r, end) != noChange {
+	if e.st.apply(res, end) != noChange {
 		s.emit(e, was)
 	}
 	iv := e.check.Interval
