@@ -12,6 +12,7 @@ import (
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
+	"github.com/lvsadm/lvsadm/cmd/top"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -49,6 +50,13 @@ func runHelper(e *env, args []string) int {
 		Parser:   e.parser(),
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
 	})...)
+	root.AddCommand(top.Command(top.Env{
+		Stdout:   e.stdout,
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		OpenProc: e.procIPVS,
+		Terminal: e.terminal,
+	}))
 	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
 	root.AddCommand(daemon.Commands(daemon.Env{
 		Stderr:   stderr,

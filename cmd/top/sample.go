@@ -1,0 +1,187 @@
+package top
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/kerneltable"
+	"github.com/lvsadm/lvsadm/format"
+	"github.com/lvsadm/lvsadm/ipvs"
+)
+
+// counters are the 64-bit totals rates are computed from; packets and
+// bytes are in and out together.
+type counters struct {
+	conns, packets, bytes uint64
+}
+
+func countersOf(s *ipvs.Stats) counters {
+	return counters{s.Connections, s.PacketsIn + s.PacketsOut, s.BytesIn + s.BytesOut}
+}
+
+// rates are per second over the time between two reads of the counters;
+// ok is false when there is no earlier read (or the counters went back, as
+// after ipvsadm -Z).
+type rates struct {
+	conns, packets, bytes float64
+	ok                    bool
+}
+
+// row is one line of the view: a service or one of its real servers.
+type row struct {
+	id     string // identity across reads
+	name   string // what the first column shows
+	addr   string // what the filter matches
+	weight uint32
+	active uint64
+	inact  uint64
+	rates  rates
+	health string // empty without lvsadm run's status
+	rank   int    // position in ipvsadm's order
+}
+
+// service is a service row with its real servers.
+type service struct {
+	row
+	key   ipvs.ServiceKey
+	dests []row
+	// counted says whether the real servers' counters were read (over
+	// netlink); without them their rates are unknown.
+	counted bool
+	// zeroWeight is the number of real servers at weight 0.
+	zeroWeight int
+}
+
+// snapshot is one read of the table.
+type snapshot struct {
+	services []service
+	at       time.Time
+	health   bool // whether lvsadm run's status was read
+}
+
+// sample is a counter read, kept for the next refresh's rates.
+type sample struct {
+	c  counters
+	at time.Time
+}
+
+// sampler reads the table and turns counter differences into rates.
+type sampler struct {
+	client   *ipvs.Client
+	openProc func() (io.ReadCloser, error)
+	now      func() time.Time
+	status   func() *statusIndex // nil or returning nil: no health column
+	prev     map[string]sample
+}
+
+// read reads the table once: the services (with their counters) from one
+// netlink dump, the real servers from /proc/net/ip_vs through package
+// kerneltable, except for the services counted names, whose real servers
+// are dumped over netlink for their counters.
+func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
+	tbl, err := kerneltable.Read(s.client, s.openProc)
+	if err != nil {
+		return nil, err
+	}
+	if counted == nil {
+		counted = func(ipvs.ServiceKey) bool { return false }
+	}
+	tbl.NetlinkFor = func(e *ipvs.ServiceEntry) bool { return counted(e.ServiceKey) }
+	at := s.now()
+	var st *statusIndex
+	if s.status != nil {
+		st = s.status()
+	}
+	next := make(map[string]sample, len(tbl.Services))
+	snap := &snapshot{services: make([]service, len(tbl.Services)), at: at, health: st != nil}
+	var dests []ipvs.DestinationEntry
+	for rank, i := range format.ServiceOrder(tbl.Services) {
+		e := &tbl.Services[i]
+		if dests, err = tbl.Dests(dests[:0], i); err != nil {
+			return nil, err
+		}
+		format.SortDestinations(dests)
+		svc := &snap.services[rank]
+		desc := desired.Describe(e.ServiceKey)
+		svc.row = row{id: desc, name: serviceName(e), addr: serviceAddr(e), rank: rank}
+		svc.key = e.ServiceKey
+		svc.counted = counted(e.ServiceKey)
+		svc.rates = s.rate(next, svc.id, countersOf(&e.Stats), at)
+		svc.dests = make([]row, len(dests))
+		var up, checked int
+		for j := range dests {
+			d := &dests[j]
+			addr := desired.AddrPort(d.Addr, d.Port)
+			r := row{id: desc + " -> " + addr, name: "  -> " + addr + " " + d.ForwardMethod.String(), addr: addr,
+				weight: d.Weight, active: uint64(d.ActiveConns), inact: uint64(d.InactiveConns), rank: j}
+			if svc.counted {
+				r.rates = s.rate(next, r.id, countersOf(&d.Stats), at)
+			}
+			if st != nil {
+				r.health = st.server(desc, addr)
+				if r.health != "" && r.health != "unchecked" {
+					checked++
+					if r.health == "up" {
+						up++
+					}
+				}
+			}
+			if d.Weight == 0 {
+				svc.zeroWeight++
+			}
+			svc.weight += d.Weight
+			svc.active += r.active
+			svc.inact += r.inact
+			svc.dests[j] = r
+		}
+		if checked > 0 {
+			svc.health = strconv.Itoa(up) + "/" + strconv.Itoa(checked) + " up"
+		}
+		if st != nil && st.sorry[desc] {
+			svc.health = strings.TrimSpace(svc.health + " sorry")
+		}
+	}
+	s.prev = next
+	return snap, nil
+}
+
+// rate records c for id in next and returns the rates since the previous
+// read of id, if there was one.
+func (s *sampler) rate(next map[string]sample, id string, c counters, at time.Time) rates {
+	next[id] = sample{c, at}
+	p, ok := s.prev[id]
+	secs := at.Sub(p.at).Seconds()
+	if !ok || secs <= 0 || c.conns < p.c.conns || c.packets < p.c.packets || c.bytes < p.c.bytes {
+		return rates{}
+	}
+	return rates{
+		conns:   float64(c.conns-p.c.conns) / secs,
+		packets: float64(c.packets-p.c.packets) / secs,
+		bytes:   float64(c.bytes-p.c.bytes) / secs,
+		ok:      true,
+	}
+}
+
+// serviceName is the service as ipvsadm -Ln shows it: "TCP  192.0.2.1:80 rr",
+// "FWM  5 wlc".
+func serviceName(e *ipvs.ServiceEntry) string {
+	return serviceAddr(e) + " " + e.Scheduler
+}
+
+func serviceAddr(e *ipvs.ServiceEntry) string {
+	if e.IsFWMark() {
+		s := "FWM  " + strconv.FormatUint(uint64(e.FWMark), 10)
+		if desired.Key(e.ServiceKey).Family == ipvs.IPv6 {
+			s += " IPv6"
+		}
+		return s
+	}
+	p := e.Protocol.String()
+	for len(p) < 4 {
+		p += " "
+	}
+	return p + " " + desired.AddrPort(e.Addr, e.Port)
+}
