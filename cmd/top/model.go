@@ -94,9 +94,9 @@ func (m *model) visible() []line {
 // relayout rebuilds the lines after a change of table, order, filter or
 // expansion, keeping the cursor on the same service or real server.
 func (m *model) relayout() {
-	var at string
+	var at line
 	if m.cursor < len(m.lines) {
-		at = m.lines[m.cursor].row().id
+		at = m.lines[m.cursor]
 	}
 	m.lines = nil
 	if m.snap != nil {
@@ -104,7 +104,7 @@ func (m *model) relayout() {
 	}
 	m.cursor = min(m.cursor, max(0, len(m.lines)-1))
 	for i := range m.lines {
-		if m.lines[i].row().id == at {
+		if at.svc != nil && m.lines[i].is(at) {
 			m.cursor = i
 			break
 		}
@@ -198,17 +198,23 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 			m.cursor = m.serviceLine(id)
 		}
 	case "up", "k":
-		m.cursor--
+		m.move(m.cursor - 1)
+		return nil
 	case "down", "j":
-		m.cursor++
+		m.move(m.cursor + 1)
+		return nil
 	case "pgup":
-		m.cursor -= m.rows()
+		m.move(m.cursor - m.rows())
+		return nil
 	case "pgdown":
-		m.cursor += m.rows()
+		m.move(m.cursor + m.rows())
+		return nil
 	case "home", "g":
-		m.cursor = 0
+		m.move(0)
+		return nil
 	case "end", "G":
-		m.cursor = len(m.lines) - 1
+		m.move(len(m.lines) - 1)
+		return nil
 	case "+", "=":
 		m.interval = step(m.interval, 1)
 	case "-":
@@ -219,6 +225,12 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	m.cursor = max(0, min(m.cursor, len(m.lines)-1))
 	m.relayout()
 	return nil
+}
+
+// move puts the cursor on line i, or the nearest there is.
+func (m *model) move(i int) {
+	m.cursor = max(0, min(i, len(m.lines)-1))
+	m.scroll()
 }
 
 // serviceLine is the line of the service id.
@@ -274,7 +286,7 @@ func (m *model) View() string {
 	vis := m.visible()
 	rows := make([][]string, len(vis))
 	for i, l := range vis {
-		rows[i] = l.row().cells(n, compact)
+		rows[i] = l.cells(n, compact)
 		if l.dest == nil {
 			mark := "+ "
 			if m.expanded(l.svc) {

@@ -2,6 +2,7 @@ package top
 
 import (
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -30,22 +31,25 @@ type rates struct {
 	ok                    bool
 }
 
-// row is one line of the view: a service or one of its real servers.
+// row is what a service and a real server have in common. A real
+// server's texts are made only when shown, as there can be many.
 type row struct {
-	id     string // identity across reads
-	name   string // what the first column shows
-	addr   string // what the filter matches
+	server netip.AddrPort // a real server's address
+	method ipvs.ForwardMethod
 	weight uint32
 	active uint64
 	inact  uint64
 	rates  rates
 	health string // empty without lvsadm run's status
-	rank   int    // position in ipvsadm's order
+	rank   int    // a service's position in ipvsadm's order
 }
 
 // service is a service row with its real servers.
 type service struct {
 	row
+	id    string // identity across reads: "-t 192.0.2.1:80"
+	name  string // the first column: "TCP  192.0.2.1:80 rr"
+	addr  string // what the filter matches: "TCP  192.0.2.1:80"
 	key   ipvs.ServiceKey
 	dests []row
 	// counted says whether the real servers' counters were read (over
@@ -103,25 +107,23 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 		if dests, err = tbl.Dests(dests[:0], i); err != nil {
 			return nil, err
 		}
-		format.SortDestinations(dests)
 		svc := &snap.services[rank]
-		desc := desired.Describe(e.ServiceKey)
-		svc.row = row{id: desc, name: serviceName(e), addr: serviceAddr(e), rank: rank}
-		svc.key = e.ServiceKey
+		desc := describe(e.ServiceKey)
+		addr := serviceAddr(e)
+		*svc = service{row: row{rank: rank}, id: desc, name: addr + " " + e.Scheduler, addr: addr, key: e.ServiceKey}
 		svc.counted = counted(e.ServiceKey)
 		svc.rates = s.rate(next, svc.id, countersOf(&e.Stats), at)
 		svc.dests = make([]row, len(dests))
 		var up, checked int
 		for j := range dests {
 			d := &dests[j]
-			addr := desired.AddrPort(d.Addr, d.Port)
-			r := row{id: desc + " -> " + addr, name: "  -> " + addr + " " + d.ForwardMethod.String(), addr: addr,
-				weight: d.Weight, active: uint64(d.ActiveConns), inact: uint64(d.InactiveConns), rank: j}
+			r := row{server: netip.AddrPortFrom(d.Addr, d.Port), method: d.ForwardMethod,
+				weight: d.Weight, active: uint64(d.ActiveConns), inact: uint64(d.InactiveConns)}
 			if svc.counted {
-				r.rates = s.rate(next, r.id, countersOf(&d.Stats), at)
+				r.rates = s.rate(next, desc+" -> "+r.server.String(), countersOf(&d.Stats), at)
 			}
 			if st != nil {
-				r.health = st.server(desc, addr)
+				r.health = st.server(desc, r.server.String())
 				if r.health != "" && r.health != "unchecked" {
 					checked++
 					if r.health == "up" {
@@ -165,12 +167,21 @@ func (s *sampler) rate(next map[string]sample, id string, c counters, at time.Ti
 	}
 }
 
-// serviceName is the service as ipvsadm -Ln shows it: "TCP  192.0.2.1:80 rr",
-// "FWM  5 wlc".
-func serviceName(e *ipvs.ServiceEntry) string {
-	return serviceAddr(e) + " " + e.Scheduler
+// describe is desired.Describe, which lvsadm run's status names services
+// by, without fmt for the common case.
+func describe(k ipvs.ServiceKey) string {
+	switch {
+	case k.IsFWMark():
+		return desired.Describe(k)
+	case k.Protocol == ipvs.TCP:
+		return "-t " + netip.AddrPortFrom(k.Addr, k.Port).String()
+	case k.Protocol == ipvs.UDP:
+		return "-u " + netip.AddrPortFrom(k.Addr, k.Port).String()
+	}
+	return "--sctp-service " + netip.AddrPortFrom(k.Addr, k.Port).String()
 }
 
+// serviceAddr is the service without its scheduler: "TCP  192.0.2.1:80".
 func serviceAddr(e *ipvs.ServiceEntry) string {
 	if e.IsFWMark() {
 		s := "FWM  " + strconv.FormatUint(uint64(e.FWMark), 10)
@@ -183,5 +194,5 @@ func serviceAddr(e *ipvs.ServiceEntry) string {
 	for len(p) < 4 {
 		p += " "
 	}
-	return p + " " + desired.AddrPort(e.Addr, e.Port)
+	return p + " " + netip.AddrPortFrom(e.Addr, e.Port).String()
 }

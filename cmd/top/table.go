@@ -43,7 +43,7 @@ func (o sortOrder) compare(a, b *row) int {
 	var c int
 	switch o.col {
 	case colName:
-		c = cmp.Compare(a.rank, b.rank)
+		c = cmp.Or(cmp.Compare(a.rank, b.rank), a.server.Compare(b.server))
 	case colHealth:
 		c = cmp.Compare(a.health, b.health)
 	default:
@@ -53,7 +53,7 @@ func (o sortOrder) compare(a, b *row) int {
 		c = -c
 	}
 	if c == 0 {
-		c = cmp.Compare(a.rank, b.rank)
+		c = cmp.Or(cmp.Compare(a.rank, b.rank), a.server.Compare(b.server))
 	}
 	return c
 }
@@ -80,10 +80,11 @@ func (r *row) value(col int) float64 {
 	return r.rates.bytes
 }
 
-// cells are the row's columns as text; rates with one decimal, or "-"
+// cells are the line's columns as text; rates with one decimal, or "-"
 // when unknown.
-func (r *row) cells(n int, bytes func(float64) string) []string {
-	c := []string{r.name, u64(uint64(r.weight)), u64(r.active), u64(r.inact), "-", "-", "-", r.health}
+func (l line) cells(n int, bytes func(float64) string) []string {
+	r := l.row()
+	c := []string{l.title(), u64(uint64(r.weight)), u64(r.active), u64(r.inact), "-", "-", "-", r.health}
 	if r.rates.ok {
 		c[colConns], c[colPackets], c[colBytes] = fixed(r.rates.conns), fixed(r.rates.packets), bytes(r.rates.bytes)
 	}
@@ -124,7 +125,27 @@ func (l line) row() *row {
 	return &l.svc.row
 }
 
-// lines orders the snapshot's services and their real servers by o, keeps
+// title is the first column: the service as ipvsadm -Ln shows it ("TCP
+// 192.0.2.1:80 rr", "FWM  5 wlc"), or the real server ("  -> 198.51.100.1:80
+// Masq").
+func (l line) title() string {
+	if l.dest == nil {
+		return l.svc.name
+	}
+	return "  -> " + l.dest.server.String() + " " + l.dest.method.String()
+}
+
+// is reports whether l and o show the same service or real server, maybe
+// of different reads.
+func (l line) is(o line) bool {
+	if l.svc.id != o.svc.id || (l.dest == nil) != (o.dest == nil) {
+		return false
+	}
+	return l.dest == nil || l.dest.server == o.dest.server
+}
+
+// lines orders the snapshot's services and their real servers by o (the
+// real servers in place), keeps
 // the services whose address or a real server's contains filter, and
 // lists the real servers of those expanded says.
 func (s *snapshot) lines(o sortOrder, filter string, expanded func(*service) bool) []line {
@@ -142,13 +163,9 @@ func (s *snapshot) lines(o sortOrder, filter string, expanded func(*service) boo
 		if !expanded(svc) {
 			continue
 		}
-		dests := make([]*row, len(svc.dests))
+		slices.SortStableFunc(svc.dests, func(a, b row) int { return o.compare(&a, &b) })
 		for j := range svc.dests {
-			dests[j] = &svc.dests[j]
-		}
-		slices.SortStableFunc(dests, o.compare)
-		for _, d := range dests {
-			out = append(out, line{svc: svc, dest: d})
+			out = append(out, line{svc: svc, dest: &svc.dests[j]})
 		}
 	}
 	return out
@@ -159,7 +176,7 @@ func (s *service) matches(filter string) bool {
 		return true
 	}
 	for i := range s.dests {
-		if strings.Contains(strings.ToLower(s.dests[i].addr), filter) {
+		if strings.Contains(strings.ToLower(s.dests[i].server.String()), filter) {
 			return true
 		}
 	}
@@ -208,7 +225,7 @@ func writePlain(w io.Writer, s *snapshot) error {
 	all := s.lines(sortOrder{col: colName}, "", func(*service) bool { return true })
 	rows := make([][]string, len(all))
 	for i, l := range all {
-		rows[i] = l.row().cells(n, fixed)
+		rows[i] = l.cells(n, fixed)
 	}
 	wd := widths(n, rows)
 	var b strings.Builder
