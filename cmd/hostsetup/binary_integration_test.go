@@ -24,16 +24,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsadm/lvsadm/cmd/internal/testnet"
 )
-
-func lvsadmBinary(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("LVSADM_BIN")
-	if p == "" {
-		skipOrFail(t, "LVSADM_BIN is not set: these tests run the built binary (make build; scripts/vmtest.sh)")
-	}
-	return p
-}
 
 // binResult is what one run of the binary gave; signal is set when a signal
 // ended it.
@@ -48,7 +40,7 @@ type binResult struct {
 func startBin(t *testing.T, ns string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, lvsadmBinary(t)}, args...)...)
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, testnet.Lvsadm(t)}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -366,15 +358,15 @@ func TestIntegrationBinaryVIP(t *testing.T) {
 // SIGTERM (lvsadm finishes the step under way and stops), again and again;
 // each time, down restores the namespace exactly.
 func TestIntegrationBinaryKilledUpIsUndoneByDown(t *testing.T) {
-	ns := newNetNS(t)
+	ns := testnet.NewNS(t)
 	state := binNS(t, ns)
 	for _, dev := range []string{"eth0", "eth1"} {
-		ip(t, "-n", ns, "link", "add", dev, "type", "dummy")
-		ip(t, "-n", ns, "link", "set", dev, "up")
+		testnet.IP(t, "-n", ns, "link", "add", dev, "type", "dummy")
+		testnet.IP(t, "-n", ns, "link", "set", dev, "up")
 	}
-	ip(t, "-n", ns, "address", "add", "203.0.113.1/24", "dev", "eth0")
+	testnet.IP(t, "-n", ns, "address", "add", "203.0.113.1/24", "dev", "eth0")
 	// eth1 forwards on its own: ip_forward's reset of it must be repaired.
-	if out, err := sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/eth1/forwarding"); err != nil {
+	if out, err := testnet.Sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/eth1/forwarding"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	up := []string{"director", "up", "--mode", "nat", "--vip", "203.0.113.10", "--vip", "2001:db8::10", "--iface", "eth0", "--rs-iface", "eth1"}

@@ -13,12 +13,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsadm/lvsadm/cmd/internal/testnet"
 )
 
 const (
@@ -36,95 +35,6 @@ func ipvsadmPath(t *testing.T) string {
 		t.Fatal("LVSADM_BIN is not set: the cluster tests need the lvsadm binary")
 	}
 	return p
-}
-
-// runIn runs a program inside namespace ns and fails the test on error.
-func runIn(t *testing.T, ns string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("[%s] %s: %v\n%s", ns, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func needIPVS(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root")
-	}
-	if out, err := exec.Command("modprobe", "-a", "ip_vs", "ip_vs_wrr").CombinedOutput(); err != nil {
-		skipOrFail(t, "IPVS not available: %v %s", err, out)
-	}
-}
-
-// segment is a bridge in its own namespace; plug connects a host to it.
-type segment struct {
-	t  *testing.T
-	ns string
-	n  int
-}
-
-func newSegment(t *testing.T) *segment {
-	s := &segment{t: t, ns: newNetNS(t)}
-	ip(t, "-n", s.ns, "link", "add", "br0", "type", "bridge")
-	ip(t, "-n", s.ns, "link", "set", "br0", "up")
-	return s
-}
-
-// plug gives host an interface dev on the segment with address cidr.
-func (s *segment) plug(host, dev, cidr string) {
-	s.n++
-	port := fmt.Sprintf("p%d", s.n)
-	ip(s.t, "-n", s.ns, "link", "add", port, "type", "veth", "peer", "name", dev, "netns", host)
-	ip(s.t, "-n", s.ns, "link", "set", port, "master", "br0")
-	ip(s.t, "-n", s.ns, "link", "set", port, "up")
-	ip(s.t, "-n", host, "address", "add", cidr, "dev", dev)
-	ip(s.t, "-n", host, "link", "set", dev, "up")
-}
-
-// webServer starts busybox httpd in ns answering name, and waits until it
-// listens.
-func webServer(t *testing.T, ns, name string) {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(name+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Foreground (-f), so the process to stop is the one started here; a
-	// kill by namespace could hit this test, whose threads visit ns.
-	cmd := exec.Command("ip", "netns", "exec", ns, "busybox", "httpd", "-f", "-p", "80", "-h", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(3 * time.Second)
-	for !strings.Contains(runIn(t, ns, "ss", "-Hltn", "sport", "= :80"), ":80") {
-		if time.Now().After(deadline) {
-			t.Fatalf("httpd in %s does not listen", ns)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// fetch asks for the VIP's page n times, each on a new connection, and
-// counts the answers.
-func fetch(t *testing.T, client, vip string, n int) map[string]int {
-	t.Helper()
-	got := map[string]int{}
-	for range n {
-		// timeout(1), not wget -T: busybox 1.36's wget crashes with -T.
-		out, err := exec.Command("ip", "netns", "exec", client, "timeout", "5", "busybox", "wget", "-q", "-O", "-", "http://"+vip+"/").CombinedOutput()
-		if err != nil {
-			got["error: "+strings.TrimSpace(string(out))+" "+err.Error()]++
-			continue
-		}
-		got[strings.TrimSpace(string(out))]++
-	}
-	return got
 }
 
 func role(t *testing.T, ns string, e env, args ...string) {
@@ -149,24 +59,24 @@ type cluster struct {
 // 198.51.100.0/24 (DR, TUN), otherwise the client and the director's eth0 are
 // on 203.0.113.0/24 and the real servers behind the director's eth1 (NAT).
 func newCluster(t *testing.T, oneSegment bool) *cluster {
-	c := &cluster{client: newNetNS(t), director: newNetNS(t), rs: [2]string{newNetNS(t), newNetNS(t)}}
+	c := &cluster{client: testnet.NewNS(t), director: testnet.NewNS(t), rs: [2]string{testnet.NewNS(t), testnet.NewNS(t)}}
 	c.envs = map[string]env{c.director: realEnv(t), c.rs[0]: realEnv(t), c.rs[1]: realEnv(t)}
-	lan := newSegment(t)
+	lan := testnet.NewSegment(t)
 	if oneSegment {
-		lan.plug(c.client, "eth0", "198.51.100.100/24")
-		lan.plug(c.director, "eth0", "198.51.100.1/24")
+		lan.Plug(c.client, "eth0", "198.51.100.100/24")
+		lan.Plug(c.director, "eth0", "198.51.100.1/24")
 	} else {
-		public := newSegment(t)
-		public.plug(c.client, "eth0", "203.0.113.100/24")
-		public.plug(c.director, "eth0", "203.0.113.1/24")
-		lan.plug(c.director, "eth1", "198.51.100.1/24")
+		public := testnet.NewSegment(t)
+		public.Plug(c.client, "eth0", "203.0.113.100/24")
+		public.Plug(c.director, "eth0", "203.0.113.1/24")
+		lan.Plug(c.director, "eth1", "198.51.100.1/24")
 	}
 	for i, rs := range c.rs {
-		lan.plug(rs, "eth0", fmt.Sprintf("198.51.100.%d/24", 11+i))
+		lan.Plug(rs, "eth0", fmt.Sprintf("198.51.100.%d/24", 11+i))
 		if !oneSegment {
-			ip(t, "-n", rs, "route", "add", "default", "via", "198.51.100.1")
+			testnet.IP(t, "-n", rs, "route", "add", "default", "via", "198.51.100.1")
 		}
-		webServer(t, rs, fmt.Sprintf("rs%d", i+1))
+		testnet.StartWeb(t, rs, fmt.Sprintf("rs%d", i+1))
 	}
 	return c
 }
@@ -176,13 +86,13 @@ func newCluster(t *testing.T, oneSegment bool) *cluster {
 // the client split exactly 2:6.
 func (c *cluster) serve(t *testing.T, vip, method string) {
 	t.Helper()
-	runIn(t, c.director, ipvsadmPath(t), "-A", "-t", vip+":80", "-s", "wrr")
+	testnet.Run(t, c.director, ipvsadmPath(t), "-A", "-t", vip+":80", "-s", "wrr")
 	for i, w := range []string{weight1, weight2} {
-		runIn(t, c.director, ipvsadmPath(t), "-a", "-t", vip+":80", "-r", fmt.Sprintf("198.51.100.%d:80", 11+i), method, "-w", w)
+		testnet.Run(t, c.director, ipvsadmPath(t), "-a", "-t", vip+":80", "-r", fmt.Sprintf("198.51.100.%d:80", 11+i), method, "-w", w)
 	}
-	got := fetch(t, c.client, vip, requests)
+	got := testnet.Fetch(c.client, vip, requests)
 	if diff := cmp.Diff(map[string]int{"rs1": 2, "rs2": 6}, got); diff != "" {
-		t.Errorf("answers through the VIP (-want +got):\n%s\n%s", diff, runIn(t, c.director, ipvsadmPath(t), "-Ln", "--stats"))
+		t.Errorf("answers through the VIP (-want +got):\n%s\n%s", diff, testnet.Run(t, c.director, ipvsadmPath(t), "-Ln", "--stats"))
 	}
 }
 
@@ -195,7 +105,7 @@ func (c *cluster) down(t *testing.T) {
 }
 
 func TestIntegrationClusterDR(t *testing.T) {
-	needIPVS(t)
+	testnet.NeedIPVS(t)
 	const vip = "198.51.100.10"
 	c := newCluster(t, true)
 	for _, rs := range c.rs {
@@ -204,36 +114,36 @@ func TestIntegrationClusterDR(t *testing.T) {
 	role(t, c.director, c.envs[c.director], "director", "up", "--mode", "dr", "--vip", vip, "--iface", "eth0")
 	c.serve(t, vip, "-g")
 	// Only the director may answer ARP for the VIP.
-	dirMAC := strings.TrimSpace(runIn(t, c.director, "cat", "/sys/class/net/eth0/address"))
-	if neigh := runIn(t, c.client, "ip", "neigh", "show", vip); !strings.Contains(neigh, dirMAC) {
+	dirMAC := strings.TrimSpace(testnet.Run(t, c.director, "cat", "/sys/class/net/eth0/address"))
+	if neigh := testnet.Run(t, c.client, "ip", "neigh", "show", vip); !strings.Contains(neigh, dirMAC) {
 		t.Errorf("client resolves the VIP to %q, want the director's %s", neigh, dirMAC)
 	}
 	c.down(t)
 }
 
 func TestIntegrationClusterNAT(t *testing.T) {
-	needIPVS(t)
+	testnet.NeedIPVS(t)
 	const vip = "203.0.113.10"
 	c := newCluster(t, false)
 	role(t, c.director, c.envs[c.director], "director", "up", "--mode", "nat", "--vip", vip, "--iface", "eth0", "--rs-iface", "eth1")
 	c.serve(t, vip, "-m")
 	c.down(t)
-	if fwd := strings.TrimSpace(runIn(t, c.director, "cat", "/proc/sys/net/ipv4/ip_forward")); fwd != "0" {
+	if fwd := strings.TrimSpace(testnet.Run(t, c.director, "cat", "/proc/sys/net/ipv4/ip_forward")); fwd != "0" {
 		t.Errorf("ip_forward after down = %s, want 0", fwd)
 	}
 }
 
 func TestIntegrationClusterTUN(t *testing.T) {
-	needIPVS(t)
+	testnet.NeedIPVS(t)
 	if out, err := exec.Command("modprobe", "ipip").CombinedOutput(); err != nil {
-		skipOrFail(t, "ipip not available: %v %s", err, out)
+		testnet.SkipOrFail(t, "ipip not available: %v %s", err, out)
 	}
 	const vip = "198.51.100.10"
 	c := newCluster(t, true)
 	for _, rs := range c.rs {
 		// Strict reverse-path filtering, as many distributions ship it:
 		// the real server role must cope.
-		runIn(t, rs, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter")
+		testnet.Run(t, rs, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter")
 		role(t, rs, c.envs[rs], "realserver", "up", "--mode", "tun", "--vip", vip, "--iface", "eth0")
 	}
 	role(t, c.director, c.envs[c.director], "director", "up", "--mode", "tun", "--vip", vip, "--iface", "eth0")

@@ -25,57 +25,14 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lvsadm/lvsadm/cmd/internal/testnet"
 	"github.com/lvsadm/lvsadm/sysctl"
 	"golang.org/x/sys/unix"
 )
-
-var nsCounter atomic.Int32
-
-// skipOrFail skips a test whose environment is missing, except under the
-// VM runner (LVSADM_VMTEST=1), where everything must be there and a skip
-// would hide a broken rig.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("LVSADM_VMTEST") == "1" {
-		t.Fatalf("LVSADM_VMTEST=1, but: "+format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// newNetNS creates a named network namespace with lo up and returns its name.
-func newNetNS(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root")
-	}
-	name := fmt.Sprintf("lvsadm-it-%d-%d", os.Getpid(), nsCounter.Add(1))
-	ip(t, "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	ip(t, "-n", name, "link", "set", "lo", "up")
-	return name
-}
-
-// ip runs ip(8) for test scaffolding and fails the test on error.
-func ip(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// sh runs a shell command inside namespace ns (ip netns exec) and returns
-// its output and error.
-func sh(ns, command string) (string, error) {
-	out, err := exec.Command("ip", "netns", "exec", ns, "sh", "-c", command).CombinedOutput()
-	return string(out), err
-}
 
 // inNS runs fn on a fresh OS thread that has joined namespace ns. /proc/sys,
 // rtnetlink and packet sockets opened by fn all resolve to ns.
@@ -175,22 +132,22 @@ func hasAddress(t *testing.T, prefix, dev string) bool {
 // twoHosts builds namespaces a and b joined by a veth pair a:eth0 <-> b:eth0,
 // with 198.51.100.1/24 on a and 198.51.100.2/24 on b.
 func twoHosts(t *testing.T) (a, b string) {
-	a, b = newNetNS(t), newNetNS(t)
-	ip(t, "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b)
-	ip(t, "-n", a, "address", "add", "198.51.100.1/24", "dev", "eth0")
-	ip(t, "-n", b, "address", "add", "198.51.100.2/24", "dev", "eth0")
-	ip(t, "-n", a, "link", "set", "eth0", "up")
-	ip(t, "-n", b, "link", "set", "eth0", "up")
+	a, b = testnet.NewNS(t), testnet.NewNS(t)
+	testnet.IP(t, "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b)
+	testnet.IP(t, "-n", a, "address", "add", "198.51.100.1/24", "dev", "eth0")
+	testnet.IP(t, "-n", b, "address", "add", "198.51.100.2/24", "dev", "eth0")
+	testnet.IP(t, "-n", a, "link", "set", "eth0", "up")
+	testnet.IP(t, "-n", b, "link", "set", "eth0", "up")
 	return a, b
 }
 
 // The rules package sysctl encodes, checked against the kernel itself.
 func TestIntegrationKernelSysctlRules(t *testing.T) {
-	ns := newNetNS(t)
-	ip(t, "-n", ns, "link", "add", "d0", "type", "dummy")
-	ip(t, "-n", ns, "link", "add", "d.1", "type", "dummy") // a dotted name, like a VLAN
+	ns := testnet.NewNS(t)
+	testnet.IP(t, "-n", ns, "link", "add", "d0", "type", "dummy")
+	testnet.IP(t, "-n", ns, "link", "add", "d.1", "type", "dummy") // a dotted name, like a VLAN
 	// Forwarding on one interface only, written explicitly.
-	if out, err := sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/d0/forwarding"); err != nil {
+	if out, err := testnet.Sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/d0/forwarding"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	inNS(t, ns, func() {
@@ -284,7 +241,7 @@ func TestIntegrationKernelSysctlRules(t *testing.T) {
 	})
 	// procps sysctl agrees on the notation (busybox sysctl in the VM may not:
 	// only checked where the command understands the dotted form).
-	if out, err := sh(ns, "sysctl -n net.ipv4.conf.d/1.arp_ignore"); err == nil && strings.TrimSpace(out) != "0" {
+	if out, err := testnet.Sh(ns, "sysctl -n net.ipv4.conf.d/1.arp_ignore"); err == nil && strings.TrimSpace(out) != "0" {
 		t.Errorf("sysctl net.ipv4.conf.d/1.arp_ignore = %q, want 0", out)
 	}
 }
@@ -305,11 +262,11 @@ func TestIntegrationRealServerDR(t *testing.T) {
 	rs, client := twoHosts(t)
 	e := realEnv(t)
 	const vip = "198.51.100.10"
-	ip(t, "-n", rs, "address", "add", vip+"/32", "dev", "lo")
-	if out, err := sh(client, "arping -c 1 -w 2 -I eth0 "+vip); err != nil {
+	testnet.IP(t, "-n", rs, "address", "add", vip+"/32", "dev", "lo")
+	if out, err := testnet.Sh(client, "arping -c 1 -w 2 -I eth0 "+vip); err != nil {
 		t.Fatalf("precondition: the host should answer ARP for an address on lo by default: %v\n%s", err, out)
 	}
-	ip(t, "-n", rs, "address", "del", vip+"/32", "dev", "lo")
+	testnet.IP(t, "-n", rs, "address", "del", vip+"/32", "dev", "lo")
 
 	var before, afterUp map[string]string
 	inNS(t, rs, func() {
@@ -335,7 +292,7 @@ func TestIntegrationRealServerDR(t *testing.T) {
 			t.Errorf("status after up: %v\n%s", err, out)
 		}
 	})
-	if out, err := sh(client, "ip neigh flush dev eth0; arping -c 2 -w 3 -I eth0 "+vip); err == nil {
+	if out, err := testnet.Sh(client, "ip neigh flush dev eth0; arping -c 2 -w 3 -I eth0 "+vip); err == nil {
 		t.Errorf("after up the real server still answers ARP for the VIP:\n%s", out)
 	}
 	inNS(t, rs, func() {
@@ -356,9 +313,9 @@ func TestIntegrationRealServerDR(t *testing.T) {
 // of every interface must be undone exactly.
 func TestIntegrationDirectorNAT(t *testing.T) {
 	dir, _ := twoHosts(t)
-	ip(t, "-n", dir, "link", "add", "eth1", "type", "dummy")
-	ip(t, "-n", dir, "link", "set", "eth1", "up")
-	if out, err := sh(dir, "echo 1 > /proc/sys/net/ipv4/conf/eth1/forwarding; echo 1 > /proc/sys/net/ipv4/conf/eth1/send_redirects"); err != nil {
+	testnet.IP(t, "-n", dir, "link", "add", "eth1", "type", "dummy")
+	testnet.IP(t, "-n", dir, "link", "set", "eth1", "up")
+	if out, err := testnet.Sh(dir, "echo 1 > /proc/sys/net/ipv4/conf/eth1/forwarding; echo 1 > /proc/sys/net/ipv4/conf/eth1/send_redirects"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	e := realEnv(t)
@@ -411,8 +368,8 @@ func effectiveOrValue(fs sysctl.FS, k sysctl.Key) (int, error) {
 // A value changed by someone else between up and down stays; the rest is
 // restored.
 func TestIntegrationDownAfterForeignChange(t *testing.T) {
-	ns := newNetNS(t)
-	ip(t, "-n", ns, "link", "add", "eth0", "type", "dummy")
+	ns := testnet.NewNS(t)
+	testnet.IP(t, "-n", ns, "link", "add", "eth0", "type", "dummy")
 	e := realEnv(t)
 	inNS(t, ns, func() {
 		before := confSnapshot(t)
@@ -436,10 +393,10 @@ func TestIntegrationDownAfterForeignChange(t *testing.T) {
 
 // LVS-TUN real server: tunl0 comes from the ipip module.
 func TestIntegrationRealServerTUN(t *testing.T) {
-	ns := newNetNS(t)
-	ip(t, "-n", ns, "link", "add", "eth0", "type", "dummy")
+	ns := testnet.NewNS(t)
+	testnet.IP(t, "-n", ns, "link", "add", "eth0", "type", "dummy")
 	// A strict distribution default, which tunl0 inherits when it appears.
-	if out, err := sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/default/rp_filter"); err != nil {
+	if out, err := testnet.Sh(ns, "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/default/rp_filter"); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	e := realEnv(t)
@@ -491,10 +448,10 @@ func TestIntegrationRealServerTUN(t *testing.T) {
 // learns the director's MAC from the gratuitous ARP / unsolicited NA.
 func TestIntegrationDirectorAnnouncesVIP(t *testing.T) {
 	dir, router := twoHosts(t)
-	ip(t, "-n", router, "address", "add", "2001:db8::2/64", "dev", "eth0", "nodad")
+	testnet.IP(t, "-n", router, "address", "add", "2001:db8::2/64", "dev", "eth0", "nodad")
 	bogus := "00:00:5e:00:53:ff"
-	ip(t, "-n", router, "neigh", "add", "198.51.100.10", "lladdr", bogus, "nud", "stale", "dev", "eth0")
-	ip(t, "-n", router, "neigh", "add", "2001:db8::10", "lladdr", bogus, "nud", "stale", "dev", "eth0")
+	testnet.IP(t, "-n", router, "neigh", "add", "198.51.100.10", "lladdr", bogus, "nud", "stale", "dev", "eth0")
+	testnet.IP(t, "-n", router, "neigh", "add", "2001:db8::10", "lladdr", bogus, "nud", "stale", "dev", "eth0")
 	var mac net.HardwareAddr
 	e := realEnv(t)
 	inNS(t, dir, func() {
@@ -511,7 +468,7 @@ func TestIntegrationDirectorAnnouncesVIP(t *testing.T) {
 	})
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		neigh := ip(t, "-n", router, "neigh", "show", "dev", "eth0")
+		neigh := testnet.IP(t, "-n", router, "neigh", "show", "dev", "eth0")
 		v4 := strings.Contains(neigh, "198.51.100.10 lladdr "+mac.String())
 		v6 := strings.Contains(neigh, "2001:db8::10 lladdr "+mac.String())
 		if v4 && v6 {
@@ -531,7 +488,7 @@ func TestIntegrationDirectorAnnouncesVIP(t *testing.T) {
 
 // The state file is keyed by the namespace the thread is in.
 func TestIntegrationStateKeyedByNamespace(t *testing.T) {
-	a, b := newNetNS(t), newNetNS(t)
+	a, b := testnet.NewNS(t), testnet.NewNS(t)
 	var ida, idb netnsID
 	inNS(t, a, func() { ida, _ = currentNetNS() })
 	inNS(t, b, func() { idb, _ = currentNetNS() })
