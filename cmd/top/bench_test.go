@@ -113,11 +113,12 @@ func BenchmarkRefresh(b *testing.B) {
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 53})
 			m.Update(m.Init()())
 			if bc.expand != "" {
-				m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(bc.expand)})
+				_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(bc.expand)})
+				m.Update(cmd())
 			}
 			m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("5")}) // by CONN/S
 			loop(b, func() {
-				_, cmd := m.Update(tickMsg{})
+				_, cmd := m.Update(tickMsg{m.ticks})
 				m.Update(cmd())
 				if m.err != nil || len(m.snap.services) != 10000 {
 					b.Fatal(m.err)

@@ -32,6 +32,7 @@ type model struct {
 	snap  *snapshot
 	err   error // a failed read: shown, and the reason top exits non-zero
 	busy  bool  // a read is under way
+	ticks int   // the refresh timer set last; earlier ones are void
 	order sortOrder
 
 	filter    string
@@ -55,12 +56,14 @@ type snapshotMsg struct {
 	err  error
 }
 
-type tickMsg struct{}
+// tickMsg is refresh timer number n going off.
+type tickMsg struct{ n int }
 
 func (m *model) Init() tea.Cmd { return m.refresh() }
 
 // refresh reads the table in the background, dumping the real servers of
-// the expanded services on screen for their counters.
+// the expanded services on screen for their counters. A refresh started
+// by a key voids the timer set before it.
 func (m *model) refresh() tea.Cmd {
 	if m.busy {
 		return nil
@@ -132,8 +135,13 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.snap = msg.snap
 			m.relayout()
 		}
-		return m, tea.Tick(m.interval, func(time.Time) tea.Msg { return tickMsg{} })
+		m.ticks++
+		n := m.ticks
+		return m, tea.Tick(m.interval, func(time.Time) tea.Msg { return tickMsg{n} })
 	case tickMsg:
+		if msg.n != m.ticks {
+			return m, nil
+		}
 		return m, m.refresh()
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -198,6 +206,8 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 		m.order.reverse = !m.order.reverse
 	case "e":
 		m.expandAll, m.toggled = true, map[string]bool{}
+		m.relayout()
+		return m.refresh() // start counting the real servers now
 	case "c":
 		m.expandAll, m.toggled = false, map[string]bool{}
 	case "enter", " ":
@@ -205,6 +215,8 @@ func (m *model) key(k tea.KeyMsg) tea.Cmd {
 			id := m.lines[m.cursor].svc.id
 			m.toggled[id] = !m.toggled[id]
 			m.cursor = m.serviceLine(id)
+			m.relayout()
+			return m.refresh()
 		}
 	case "up", "k":
 		m.move(m.cursor - 1)
@@ -311,7 +323,7 @@ func (m *model) View() string {
 		switch {
 		case m.top+i == m.cursor:
 			style = styleCursor
-		case l.dest != nil && l.dest.weight == 0:
+		case l.dest != nil && l.dest.weight == 0, l.dest == nil && !m.expanded(l.svc) && l.svc.zeroWeight > 0:
 			style = styleZero
 		case l.dest == nil:
 			style = styleService

@@ -50,7 +50,7 @@ func (sc *screen) run(cmd tea.Cmd) {
 
 // tick is the refresh timer going off.
 func (sc *screen) tick() {
-	_, cmd := sc.m.Update(tickMsg{})
+	_, cmd := sc.m.Update(tickMsg{sc.m.ticks})
 	sc.run(cmd)
 }
 
@@ -68,6 +68,9 @@ func (sc *screen) keys(text string) tea.Cmd {
 			k = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
 		}
 		_, cmd = sc.m.Update(k)
+		if cmd != nil && r != 'q' {
+			sc.run(cmd) // a read the key started
+		}
 	}
 	return cmd
 }
@@ -122,6 +125,9 @@ func TestKeys(t *testing.T) {
 
 	sc.keys("e")
 	sc.want("e expands all", tcp, d1, d2, d3, udp, d4, fwm, d5)
+	if _, cmd := sc.m.Update(tickMsg{sc.m.ticks - 1}); cmd != nil {
+		t.Error("the timer set before the read e started still refreshes")
+	}
 	if l := sc.line(d1); !strings.Contains(l, "  -  ") {
 		t.Errorf("a real server's rate before its counters were read twice: %q", l)
 	}
@@ -173,6 +179,12 @@ func TestKeys(t *testing.T) {
 	sc.want("all collapsed", tcp, udp, fwm)
 	sc.keys("j ")
 	sc.want("second service expanded", tcp, udp, d4, fwm)
+	if l := sc.line(tcp); !strings.Contains(l, "\x1b[33m") {
+		t.Errorf("a collapsed service with a server at weight 0 not highlighted: %q", l)
+	}
+	if l := sc.line(fwm); strings.Contains(l, "\x1b[33m") {
+		t.Errorf("a service without a server at weight 0 highlighted: %q", l)
+	}
 
 	sc.keys("++")
 	if !strings.Contains(sc.m.View(), "every 5s") {
