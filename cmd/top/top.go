@@ -9,9 +9,9 @@
 // Each refresh is one service dump plus one read of /proc/net/ip_vs (as
 // lvsadm -Ln reads the table), and one netlink dump of real servers for
 // each expanded service on screen, whose real servers' counters /proc does
-// not show; only the rows on screen are drawn. A real server's rate thus
-// shows "-" until its service has been on screen, expanded, for two
-// refreshes. lvsadm top --once (or with stdout not a terminal) prints one
+// not show; only the rows on screen are drawn. A real server's rates thus
+// show "-" until its service has been on screen, expanded, for two reads
+// (expanding reads at once, so one interval). lvsadm top --once (or with stdout not a terminal) prints one
 // plain table of every service and real server: it reads the table twice,
 // --interval apart, and prints the rates between the two reads; with
 // --interval 0 it reads once and prints "-" for the rates.
@@ -86,8 +86,8 @@ Keys: q quit; s/S next/previous sort column, 1-8 sort by that column, r reverse;
 / filter by address (enter keeps it, esc clears it); up/down, pgup/pgdown
 move; enter or space expands or collapses the service under the cursor, e and c
 all of them; + and - change the refresh interval. Real servers at weight 0 are
-highlighted. A real server's rates need its service expanded on screen for
-two refreshes.
+highlighted. A real server's rates show one interval after its service is
+expanded on screen (its counters are read only then).
 
 With --once, or when stdout is not a terminal, print one plain table of every
 service and real server instead: the table is read twice, --interval apart,
