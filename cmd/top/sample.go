@@ -36,7 +36,7 @@ type rates struct {
 type row struct {
 	server netip.AddrPort // a real server's address
 	method ipvs.ForwardMethod
-	weight uint32
+	weight uint64 // a service's: the sum of its real servers' weights
 	active uint64
 	inact  uint64
 	rates  rates
@@ -62,7 +62,6 @@ type service struct {
 // snapshot is one read of the table.
 type snapshot struct {
 	services []service
-	at       time.Time
 	health   bool // whether lvsadm run's status was read
 }
 
@@ -100,7 +99,7 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 		st = s.status()
 	}
 	next := make(map[string]sample, len(tbl.Services))
-	snap := &snapshot{services: make([]service, len(tbl.Services)), at: at, health: st != nil}
+	snap := &snapshot{services: make([]service, len(tbl.Services)), health: st != nil}
 	var dests []ipvs.DestinationEntry
 	for rank, i := range format.ServiceOrder(tbl.Services) {
 		e := &tbl.Services[i]
@@ -118,7 +117,7 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 		for j := range dests {
 			d := &dests[j]
 			r := row{server: netip.AddrPortFrom(d.Addr, d.Port), method: d.ForwardMethod,
-				weight: d.Weight, active: uint64(d.ActiveConns), inact: uint64(d.InactiveConns)}
+				weight: uint64(d.Weight), active: uint64(d.ActiveConns), inact: uint64(d.InactiveConns)}
 			if svc.counted {
 				r.rates = s.rate(next, desc+" -> "+r.server.String(), countersOf(&d.Stats), at)
 			}
@@ -134,7 +133,7 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 			if d.Weight == 0 {
 				svc.zeroWeight++
 			}
-			svc.weight += d.Weight
+			svc.weight += uint64(d.Weight)
 			svc.active += r.active
 			svc.inact += r.inact
 			svc.dests[j] = r

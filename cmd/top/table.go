@@ -84,7 +84,7 @@ func (r *row) value(col int) float64 {
 // when unknown.
 func (l line) cells(n int, bytes func(float64) string) []string {
 	r := l.row()
-	c := []string{l.title(), u64(uint64(r.weight)), u64(r.active), u64(r.inact), "-", "-", "-", r.health}
+	c := []string{l.title(), u64(r.weight), u64(r.active), u64(r.inact), "-", "-", "-", r.health}
 	if r.rates.ok {
 		c[colConns], c[colPackets], c[colBytes] = fixed(r.rates.conns), fixed(r.rates.packets), bytes(r.rates.bytes)
 	}

@@ -330,3 +330,29 @@ func TestOnceHealth(t *testing.T) {
 	}
 	golden(t, "once-health.golden", out.String())
 }
+
+// TestRates: a rate is the counters' difference over the time between the
+// two reads; counters that went back (ipvsadm -Z) give no rate, not a
+// huge one, and the next read rates from them.
+func TestRates(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	s := &sampler{}
+	read := func(c counters, at time.Time) rates {
+		next := map[string]sample{}
+		r := s.rate(next, "x", c, at)
+		s.prev = next
+		return r
+	}
+	if r := read(counters{100, 200, 300}, t0); r.ok {
+		t.Errorf("first read: %+v, want no rate", r)
+	}
+	if r := read(counters{104, 210, 330}, t0.Add(2*time.Second)); r != (rates{2, 5, 15, true}) {
+		t.Errorf("after 2s: %+v, want 2, 5, 15 per second", r)
+	}
+	if r := read(counters{1, 2, 3}, t0.Add(3*time.Second)); r.ok {
+		t.Errorf("after zeroing: %+v, want no rate", r)
+	}
+	if r := read(counters{2, 6, 3}, t0.Add(3500*time.Millisecond)); r != (rates{2, 8, 0, true}) {
+		t.Errorf("after 0.5s: %+v, want 2, 8, 0 per second", r)
+	}
+}
