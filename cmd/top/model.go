@@ -156,6 +156,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, tea.Batch(cmds...)
 		}
+		if msg.Type == tea.KeyCtrlC {
+			return m, tea.Quit
+		}
 		if m.filtering {
 			m.filterKey(msg)
 			return m, nil
@@ -170,7 +173,7 @@ func (m *model) filterKey(k tea.KeyMsg) {
 	switch k.Type {
 	case tea.KeyEnter:
 		m.filtering = false
-	case tea.KeyEsc, tea.KeyCtrlC:
+	case tea.KeyEsc:
 		m.filtering, m.filter = false, ""
 	case tea.KeyBackspace:
 		if m.filter != "" {
@@ -186,7 +189,7 @@ func (m *model) filterKey(k tea.KeyMsg) {
 
 func (m *model) key(k tea.KeyMsg) tea.Cmd {
 	switch k.String() {
-	case "q", "ctrl+c":
+	case "q":
 		return tea.Quit
 	case "/":
 		m.filtering = true

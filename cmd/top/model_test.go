@@ -200,6 +200,10 @@ func TestKeys(t *testing.T) {
 	if cmd := sc.keys("q"); cmd == nil || cmd() != tea.Quit() {
 		t.Error("q does not quit")
 	}
+	sc.keys("/q")
+	if _, cmd := sc.m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil || cmd() != tea.Quit() || sc.m.filter != "q" {
+		t.Errorf("ctrl+c while typing the filter %q does not quit", sc.m.filter)
+	}
 }
 
 // TestScreenScrolls: only the lines on screen are drawn, and only the

@@ -94,12 +94,8 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 	}
 	tbl.NetlinkFor = func(e *ipvs.ServiceEntry) bool { return counted(e.ServiceKey) }
 	at := s.now()
-	var st *statusIndex
-	if s.status != nil {
-		st = s.status()
-	}
 	next := make(map[string]sample, len(tbl.Services))
-	snap := &snapshot{services: make([]service, len(tbl.Services)), health: st != nil}
+	snap := &snapshot{services: make([]service, len(tbl.Services))}
 	var dests []ipvs.DestinationEntry
 	for rank, i := range format.ServiceOrder(tbl.Services) {
 		e := &tbl.Services[i]
@@ -113,7 +109,6 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 		svc.counted = counted(e.ServiceKey)
 		svc.rates = s.rate(next, svc.id, countersOf(&e.Stats), at)
 		svc.dests = make([]row, len(dests))
-		var up, checked int
 		for j := range dests {
 			d := &dests[j]
 			r := row{server: netip.AddrPortFrom(d.Addr, d.Port), method: d.ForwardMethod,
@@ -121,32 +116,49 @@ func (s *sampler) read(counted func(ipvs.ServiceKey) bool) (*snapshot, error) {
 			if svc.counted {
 				r.rates = s.rate(next, desc+" -> "+r.server.String(), countersOf(&d.Stats), at)
 			}
-			if st != nil {
-				r.health = st.server(desc, r.server.String())
-				if r.health != "" && r.health != "unchecked" {
-					checked++
-					if r.health == "up" {
-						up++
-					}
-				}
-			}
 			if d.Weight == 0 {
 				svc.zeroWeight++
 			}
-			svc.weight += uint64(d.Weight)
+			svc.weight += r.weight
 			svc.active += r.active
 			svc.inact += r.inact
 			svc.dests[j] = r
 		}
+	}
+	s.prev = next
+	// The status comes last, once every counter of this read is taken.
+	if s.status != nil {
+		if st := s.status(); st != nil {
+			snap.setHealth(st)
+		}
+	}
+	return snap, nil
+}
+
+// setHealth gives each real server its state in lvsadm run's status, and
+// each service how many of its checked servers are up.
+func (snap *snapshot) setHealth(st *statusIndex) {
+	snap.health = true
+	for i := range snap.services {
+		svc := &snap.services[i]
+		var up, checked int
+		for j := range svc.dests {
+			d := &svc.dests[j]
+			d.health = st.server(svc.id, d.server.String())
+			if d.health != "" && d.health != "unchecked" {
+				checked++
+				if d.health == "up" {
+					up++
+				}
+			}
+		}
 		if checked > 0 {
 			svc.health = strconv.Itoa(up) + "/" + strconv.Itoa(checked) + " up"
 		}
-		if st != nil && st.sorry[desc] {
+		if st.sorry[svc.id] {
 			svc.health = strings.TrimSpace(svc.health + " sorry")
 		}
 	}
-	s.prev = next
-	return snap, nil
 }
 
 // rate records c for id in next and returns the rates since the previous
