@@ -6,12 +6,18 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/lvsadm/lvsadm/cmd/cli.version=$(VERSION)
 BIN      := bin/lvsadm
 
-.PHONY: all build test unit vmtest demo lint install clean bench
+.PHONY: all build test unit vmtest demo lint install clean bench man
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lvsadm
+
+# Section 8 man pages for lvsadm and each subcommand, from the command tree
+# (hidden `lvsadm __man DIR`), into bin/man.
+man: build
+	rm -rf bin/man
+	$(BIN) __man bin/man
 
 # What CI runs (.ci/run), in this order, stopping at the first failure:
 #   lint    gofmt, go vet (with and without the integration tag), builds for
@@ -58,11 +64,13 @@ lint:
 	$(GO) tool staticcheck ./...
 	$(GO) tool staticcheck -tags integration ./...
 
-install: build
+install: build man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/lvsadm
 	for name in ipvsadm ipvsadm-save ipvsadm-restore; do \
 		ln -sf lvsadm $(DESTDIR)$(PREFIX)/sbin/$$name; \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 bin/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf bin

@@ -12,16 +12,6 @@ import (
 	"strings"
 )
 
-// version is set at build time (-ldflags -X).
-var version = "dev"
-
-// compatibleWith is the ipvsadm release whose behaviour lvsadm reproduces.
-const compatibleWith = "ipvsadm v1.31 2019/12/24"
-
-func versionLine() string {
-	return fmt.Sprintf("lvsadm %s (compatible with %s)\n", version, compatibleWith)
-}
-
 // Main runs the program named by args[0] and returns its exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return run(newEnv(stdin, stdout, stderr), args)

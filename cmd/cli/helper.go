@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/daemon"
+	"github.com/lvsadm/lvsadm/cmd/drain"
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
@@ -18,6 +19,21 @@ import (
 
 // runHelper runs lvsadm's own subcommands (cobra), built fresh per call.
 func runHelper(e *env, args []string) int {
+	root := helperRoot(e)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		// cobra's suggestions end in a newline of their own. An error
+		// without text only carries a status (plan's 2).
+		if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
+			e.errorln("lvsadm: " + msg)
+		}
+		return exitStatus(err)
+	}
+	return 0
+}
+
+// helperRoot builds the tree of lvsadm's own subcommands.
+func helperRoot(e *env) *cobra.Command {
 	stderr := stderrAfterStdout{e}
 	root := &cobra.Command{
 		Use:           "lvsadm",
@@ -26,8 +42,9 @@ func runHelper(e *env, args []string) int {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	// An explicit completion command instead of cobra's: its bash
+	// script also completes ipvsadm.
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.SetArgs(args)
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(stderr)
@@ -57,6 +74,15 @@ func runHelper(e *env, args []string) int {
 		OpenProc: e.procIPVS,
 		Terminal: e.terminal,
 	}))
+	root.AddCommand(drain.Commands(drain.Env{
+		Stdout:   e.stdout,
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		Parser:   e.parser(),
+		Complete: e.completeDrainArgs,
+	})...)
+	root.AddCommand(e.completionCommands(root)...)
+	root.AddCommand(manCommand(root))
 	root.AddCommand(keepalived.Command(e.stdin, e.stdout, stderr))
 	root.AddCommand(daemon.Commands(daemon.Env{
 		Stderr:   stderr,
@@ -65,15 +91,7 @@ func runHelper(e *env, args []string) int {
 		Parser:   e.parser(),
 		Notify:   func(state string) { sddaemon.SdNotify(false, state) },
 	}, e.stdout)...)
-	if err := root.Execute(); err != nil {
-		// cobra's suggestions end in a newline of their own. An error
-		// without text only carries a status (plan's 2).
-		if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
-			e.errorln("lvsadm: " + msg)
-		}
-		return exitStatus(err)
-	}
-	return 0
+	return root
 }
 
 // exitStatus is the status a command's error asks for; cobra's own errors

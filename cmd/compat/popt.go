@@ -351,3 +351,23 @@ func (s *scanner) takeNextPlainWord() *string {
 	}
 	return nil
 }
+
+// OptionWords lists every option ipvsadm accepts, "--long" forms then
+// "-x" forms, each once, in ipvsadm's order (for shell completion).
+func OptionWords() []string {
+	var long, short []string
+	seen := map[string]bool{}
+	for _, o := range optionTable {
+		if w := "--" + o.long; !seen[w] {
+			seen[w] = true
+			long = append(long, w)
+		}
+		if o.short != 0 {
+			if w := "-" + string(o.short); !seen[w] {
+				seen[w] = true
+				short = append(short, w)
+			}
+		}
+	}
+	return append(long, short...)
+}
