@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lvsadm/lvsadm/cmd/daemon"
+	"github.com/lvsadm/lvsadm/cmd/desired"
 	"github.com/lvsadm/lvsadm/ipvs"
 	"github.com/lvsadm/lvsadm/ipvs/ipvstest"
 )
@@ -354,5 +355,18 @@ func TestRates(t *testing.T) {
 	}
 	if r := read(counters{2, 6, 3}, t0.Add(3500*time.Millisecond)); r != (rates{2, 8, 0, true}) {
 		t.Errorf("after 0.5s: %+v, want 2, 8, 0 per second", r)
+	}
+}
+
+// describe names services as lvsadm run's status does (desired.Describe).
+func TestDescribe(t *testing.T) {
+	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
+	for _, k := range []ipvs.ServiceKey{
+		{Protocol: ipvs.TCP, Addr: v4, Port: 80}, {Protocol: ipvs.UDP, Addr: v6, Port: 53},
+		{Protocol: ipvs.SCTP, Addr: v4, Port: 5000}, {FWMark: 7}, {Family: ipvs.IPv6, FWMark: 7},
+	} {
+		if got, want := describe(k), desired.Describe(k); got != want {
+			t.Errorf("%+v: %q, want %q", k, got, want)
+		}
 	}
 }
