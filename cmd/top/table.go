@@ -157,7 +157,13 @@ func (s *snapshot) lines(o sortOrder, filter string, expanded func(*service) boo
 		}
 	}
 	slices.SortStableFunc(svcs, func(a, b *service) int { return o.compare(&a.row, &b.row) })
-	out := make([]line, 0, len(svcs))
+	n := len(svcs)
+	for _, svc := range svcs {
+		if expanded(svc) {
+			n += len(svc.dests)
+		}
+	}
+	out := make([]line, 0, n)
 	for _, svc := range svcs {
 		out = append(out, line{svc: svc})
 		if !expanded(svc) {
