@@ -82,13 +82,12 @@ second, computed from the kernel's counters between two refreshes. With
 lvsadm run listening at --status-url, a HEALTH column shows each real server's
 state.
 
-Keys: q quit; s/S next/previous sort column, 1-8 that column (twice: reversed),
-r reverse;
-/ filter by address (enter keeps it, esc clears it); up/down, pgup/pgdown
-move; enter or space expands or collapses the service under the cursor, e and c
-all of them; + and - change the refresh interval. Real servers at weight 0 are
-highlighted. A real server's rates show one interval after its service is
-expanded on screen (its counters are read only then).
+Keys: q quit; s/S next/previous sort column, 1-8 that column (twice:
+reversed), r reverse; / filter by address (enter keeps it, esc clears it);
+up/down, pgup/pgdown move; enter or space expands or collapses the service
+under the cursor, e and c all of them; + and - change the refresh interval.
+Real servers at weight 0 are highlighted. A real server's rates show one
+interval after its service is expanded on screen (its counters are read only then).
 
 With --once, or when stdout is not a terminal, print one plain table of every
 service and real server instead: the table is read twice, --interval apart,
