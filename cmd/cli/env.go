@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -21,6 +23,7 @@ type env struct {
 	procIPVS func() (io.ReadCloser, error)
 	modprobe func(stderr io.Writer) error
 	names    *systemNames
+	terminal func() (in, out *os.File, ok bool) // for lvsadm top
 
 	posixlyCorrect bool
 
@@ -38,6 +41,7 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 		procIPVS: func() (io.ReadCloser, error) { return os.Open("/proc/net/ip_vs") },
 		modprobe: runModprobe,
 		names:    &systemNames{},
+		terminal: func() (*os.File, *os.File, bool) { return terminalOf(stdin, stdout) },
 
 		posixlyCorrect: envSet("POSIXLY_CORRECT") || envSet("POSIX_ME_HARDER"),
 	}
@@ -73,4 +77,14 @@ func runModprobe(stderr io.Writer) error {
 func envSet(name string) bool {
 	_, ok := os.LookupEnv(name)
 	return ok
+}
+
+// terminalOf returns stdin and stdout as files if both are a terminal.
+func terminalOf(stdin io.Reader, stdout io.Writer) (*os.File, *os.File, bool) {
+	in, ok := stdin.(*os.File)
+	out, ok2 := stdout.(*os.File)
+	if !ok || !ok2 || !term.IsTerminal(in.Fd()) || !term.IsTerminal(out.Fd()) {
+		return nil, nil, false
+	}
+	return in, out, true
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lvsadm/lvsadm/cmd/hostsetup"
 	"github.com/lvsadm/lvsadm/cmd/keepalived"
 	"github.com/lvsadm/lvsadm/cmd/statecmd"
+	"github.com/lvsadm/lvsadm/cmd/top"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -66,6 +67,13 @@ func helperRoot(e *env) *cobra.Command {
 		Parser:   e.parser(),
 		Ipvsadm:  func(args ...string) int { return runIpvsadm(e, "ipvsadm", args) },
 	})...)
+	root.AddCommand(top.Command(top.Env{
+		Stdout:   e.stdout,
+		Stderr:   stderr,
+		Dial:     e.dialIPVS,
+		OpenProc: e.procIPVS,
+		Terminal: e.terminal,
+	}))
 	root.AddCommand(drain.Commands(drain.Env{
 		Stdout:   e.stdout,
 		Stderr:   stderr,

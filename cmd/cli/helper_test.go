@@ -76,3 +76,26 @@ func TestHelperStderrFlushesStdoutFirst(t *testing.T) {
 		t.Errorf("status %d, terminal:\n%s\nwant:\n%s", status, log.String(), want)
 	}
 }
+
+// lvsadm top is wired: with stdout not a terminal it prints one plain table
+// (here counters only, so no waiting); a bad flag exits 1.
+func TestTopSubcommand(t *testing.T) {
+	h := newHarness(t)
+	if r := h.ipvsadm("-A -t 192.0.2.1:80 -s rr"); r.status != 0 {
+		t.Fatal(r)
+	}
+	if r := h.ipvsadm("-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 0"); r.status != 0 {
+		t.Fatal(r)
+	}
+	r := h.run("", "lvsadm", "top", "--interval", "0", "--status-url", "")
+	want := "SERVICE / REAL SERVER      WEIGHT  ACTIVE  INACT  CONN/S  PKT/S  BYTES/S\n" +
+		"TCP  192.0.2.1:80 rr            0       0      0       -      -        -\n" +
+		"  -> 198.51.100.1:80 Masq       0       0      0       -      -        -\n"
+	if r.status != 0 || r.stdout != want || r.stderr != "" {
+		t.Errorf("top: %+v, want stdout:\n%s", r, want)
+	}
+	r = h.run("", "lvsadm", "top", "--interval", "-1s")
+	if r.status != 1 || r.stderr != "lvsadm: --interval must not be negative\n" {
+		t.Errorf("top --interval -1s: %+v", r)
+	}
+}
