@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/exitcode"
 )
 
 // DefaultListen is where lvsadm run serves /status, /metrics and /reload,
@@ -21,16 +22,7 @@ import (
 const DefaultListen = "127.0.0.1:9129"
 
 // ExitError carries a command's exit status.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the status lvsadm exits with.
-func (e *ExitError) ExitCode() int { return e.Code }
+type ExitError = exitcode.Error
 
 func failure(err error) error {
 	if err == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/exitcode"
 	"github.com/lvsadm/lvsadm/cmd/internal/netnsid"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -51,16 +52,7 @@ func (realClock) Now() time.Time        { return time.Now() }
 func (realClock) Sleep(d time.Duration) { time.Sleep(d) }
 
 // ExitError carries a command's exit status.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the status lvsadm exits with.
-func (e *ExitError) ExitCode() int { return e.Code }
+type ExitError = exitcode.Error
 
 // Exit statuses: 2 for a wrong command line, 1 for everything else.
 const (

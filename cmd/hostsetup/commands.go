@@ -20,16 +20,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/lvsadm/lvsadm/cmd/internal/exitcode"
 	"github.com/spf13/cobra"
 )
 
 // ExitError carries the exit status for lvsadm's main. Every error the
 // commands return is one. The message starts with the command path without
 // "lvsadm" ("vip add: ...") and has no "lvsadm:" prefix.
-type ExitError struct {
-	Code int
-	Err  error
-}
+type ExitError = exitcode.Error
 
 // Exit statuses. A signal that stops up or down gives 128 + its number.
 const (
@@ -37,12 +35,6 @@ const (
 	ExitUsage    = 2 // the command line is wrong
 	ExitProblems = 3 // status found values that are wrong for the role
 )
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the status lvsadm exits with.
-func (e *ExitError) ExitCode() int { return e.Code }
 
 // cmdPath is the command's path without the program name: "vip add".
 func cmdPath(cmd *cobra.Command) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/cmd/internal/exitcode"
 	"github.com/lvsadm/lvsadm/cmd/reconcile"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -36,16 +37,7 @@ type Env struct {
 }
 
 // ExitError carries a command's exit status.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the status lvsadm exits with.
-func (e *ExitError) ExitCode() int { return e.Code }
+type ExitError = exitcode.Error
 
 // Exit statuses.
 const (

@@ -28,6 +28,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsadm/lvsadm/cmd/daemon"
+	"github.com/lvsadm/lvsadm/cmd/internal/exitcode"
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
@@ -47,16 +48,7 @@ type Env struct {
 }
 
 // ExitError carries a command's exit status.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode is the status lvsadm exits with.
-func (e *ExitError) ExitCode() int { return e.Code }
+type ExitError = exitcode.Error
 
 func failure(err error) error {
 	if err == nil {
