@@ -234,3 +234,49 @@ func TestPeakList(t *testing.T) {
 		t.Errorf("ru_maxrss only: got %q, want %q", got, want)
 	}
 }
+
+// TestOneWeightRules: the variant differs from the table in the weight of
+// the middle service's first real server, and nowhere else.
+func TestOneWeightRules(t *testing.T) {
+	size := tableSize{Services: 4, DestsPerService: 2}
+	var sb strings.Builder
+	if err := writeRules(&sb, size); err != nil {
+		t.Fatal(err)
+	}
+	got, err := oneWeightRules([]byte(sb.String()), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(sb.String(), "-a -t 198.18.0.3:80 -r 198.19.0.5:80 -m -w 1\n", "-a -t 198.18.0.3:80 -r 198.19.0.5:80 -m -w 2\n", 1)
+	if want == sb.String() {
+		t.Fatal("the expected line is not in the table")
+	}
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyRows: rows of the apply group are printed against their
+// baseline, in a table of their own, and not in ipvsadm's.
+func TestApplyRows(t *testing.T) {
+	r := newReport(config{reps: 2})
+	rw := r.addRow("`lvsadm plan -f` x", targetPlan)
+	rw.Baseline = baselineSave
+	for _, s := range []time.Duration{4, 6} {
+		rw.add("baseline", sample{Wall: s * time.Second})
+		rw.add("lvsadm", sample{Wall: s * time.Second / 4})
+	}
+	var sb strings.Builder
+	r.writeApply(&sb)
+	want := "| apply workload | baseline | baseline median | lvsadm median | ratio (lvsadm/baseline) | target | met? |\n" +
+		"|---|---|---:|---:|---:|---|---|\n" +
+		"| `lvsadm plan -f` x | `ipvsadm -Sn` | 5.000 s | 1.250 s | 0.250 | <= 0.50 | yes |\n\n"
+	if diff := cmp.Diff(want, sb.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	sb.Reset()
+	r.write(&sb)
+	if strings.Count(sb.String(), "`lvsadm plan -f` x | `ipvsadm -Sn`") != 1 || !strings.Contains(sb.String(), "| `lvsadm plan -f` x | ipvsadm -Sn | 4.000, 6.000 s |") {
+		t.Errorf("report:\n%s", sb.String())
+	}
+}

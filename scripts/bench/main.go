@@ -72,7 +72,7 @@ func parseFlags(args []string) (config, error) {
 	reps := fs.String("reps", "3", "repetitions per tool and workload (BENCH_REPS)")
 	quick := fs.String("quick", "0", "1 = use 1,000 x 10 for the 10,000 x 10 workloads (BENCH_QUICK)")
 	singleRuns := fs.Int("single-runs", 200, "invocations per single-invocation loop")
-	only := fs.String("only", "", "run only these step groups, comma-separated: checks, restore, listings, singles (BENCH_ONLY; for development, a partial report)")
+	only := fs.String("only", "", "run only these step groups, comma-separated: checks, restore, listings, singles, apply (BENCH_ONLY; for development, a partial report)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

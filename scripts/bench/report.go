@@ -37,8 +37,11 @@ func (t target) columns(q float64) string {
 type row struct {
 	Workload string
 	Target   target
-	Samples  map[string][]sample // by tool name
-	Floor    []sample            // batched-netlink floor, large restore only
+	Samples  map[string][]sample // by tool name, or "baseline"
+	// Baseline names what the lvsadm samples are compared with in a row of
+	// the apply group (its samples are under "baseline"); empty: ipvsadm.
+	Baseline string
+	Floor    []sample // batched-netlink floor, large restore only
 }
 
 func (r *row) add(toolName string, s sample) { r.Samples[toolName] = append(r.Samples[toolName], s) }
@@ -214,6 +217,8 @@ func (r *report) write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+	r.writeApply(w)
+
 	if len(r.ProcListing) > 0 {
 		mc := medianWall(r.ProcListing)
 		fmt.Fprintf(w, "`cat /proc/net/ip_vs` of the %s table, median %s.", r.cfg.large, durationText(mc))
@@ -247,9 +252,13 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "| workload | tool | wall per repetition | %s |\n", peaks)
 	fmt.Fprintln(w, "|---|---|---|---|")
 	for _, rw := range r.rows {
-		for _, name := range []string{"ipvsadm", "lvsadm"} {
+		for _, name := range []string{"ipvsadm", "baseline", "lvsadm"} {
 			if s := rw.Samples[name]; len(s) > 0 {
-				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", rw.Workload, name, walls(s), r.peakList(s))
+				label := name
+				if name == "baseline" {
+					label = rw.Baseline
+				}
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", rw.Workload, label, walls(s), r.peakList(s))
 			}
 		}
 		if len(rw.Floor) > 0 {
@@ -315,4 +324,27 @@ func (r *report) writeKernelFloors(w io.Writer, procMedian time.Duration) {
 		fmt.Fprintf(w, "| %s | %s | %s | %.3f | %.2f x |\n", rw.Workload, name, durationText(floor), ratio(floor, medianWall(ip)), ratio(medianWall(lv), floor))
 	}
 	fmt.Fprintln(w)
+}
+
+// writeApply prints the apply group's rows: lvsadm's desired-state commands
+// against their baselines.
+func (r *report) writeApply(w io.Writer) {
+	header := false
+	for _, rw := range r.rows {
+		base, lv := rw.Samples["baseline"], rw.Samples["lvsadm"]
+		if rw.Baseline == "" || len(base) == 0 || len(lv) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "| apply workload | baseline | baseline median | lvsadm median | ratio (lvsadm/baseline) | target | met? |")
+			fmt.Fprintln(w, "|---|---|---:|---:|---:|---|---|")
+			header = true
+		}
+		mb, ml := medianWall(base), medianWall(lv)
+		q := ratio(ml, mb)
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %.3f | %s |\n", rw.Workload, rw.Baseline, durationText(mb), durationText(ml), q, rw.Target.columns(q))
+	}
+	if header {
+		fmt.Fprintln(w)
+	}
 }

@@ -42,6 +42,8 @@ type bench struct {
 
 type benchFiles struct {
 	largeRules, smallRules, singleRules, stderr string
+	largeWeightRules                            string // largeRules with one weight changed
+	applyOut                                    string // plan's and apply's output
 }
 
 func run(cfg config) (*report, error) {
@@ -56,6 +58,9 @@ func run(cfg config) (*report, error) {
 			smallRules:  filepath.Join(cfg.workDir, "small.rules"),
 			singleRules: filepath.Join(cfg.workDir, "single.rules"),
 			stderr:      filepath.Join(cfg.workDir, "stderr"),
+
+			largeWeightRules: filepath.Join(cfg.workDir, "large-weight.rules"),
+			applyOut:         filepath.Join(cfg.workDir, "apply.out"),
 		},
 		report: newReport(cfg),
 		meter:  newMeter(cgroupRoot),
@@ -76,6 +81,8 @@ func run(cfg config) (*report, error) {
 		{"listings", func() error { return b.listing("-Ln --stats", targetLnStats) }},
 		{"listings", b.procListing},
 		{"singles", b.singles},
+		{"apply", b.applyEmpty},
+		{"apply", b.applyTable},
 	}
 	for _, step := range steps {
 		if cfg.only != "" && !slices.Contains(strings.Split(cfg.only, ","), step.group) {
@@ -103,6 +110,17 @@ func (b *bench) prepare() error {
 		if err := writeRulesFile(path, size); err != nil {
 			return err
 		}
+	}
+	rules, err := os.ReadFile(b.files.largeRules)
+	if err != nil {
+		return err
+	}
+	changed, err := oneWeightRules(rules, b.cfg.large)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(b.files.largeWeightRules, changed, 0o644); err != nil {
+		return err
 	}
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err == nil {
