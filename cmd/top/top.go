@@ -11,10 +11,12 @@
 // each expanded service on screen, whose real servers' counters /proc does
 // not show; only the rows on screen are drawn. A real server's rates thus
 // show "-" until its service has been on screen, expanded, for two reads
-// (expanding reads at once, so one interval). lvsadm top --once (or with stdout not a terminal) prints one
-// plain table of every service and real server: it reads the table twice,
-// --interval apart, and prints the rates between the two reads; with
-// --interval 0 it reads once and prints "-" for the rates.
+// (expanding reads at once, so one interval).
+//
+// lvsadm top --once (or with stdout not a terminal) prints one plain table
+// of every service and real server: it reads the table twice, --interval
+// apart, and prints the rates between the two reads; with --interval 0 it
+// reads once and prints "-" for the rates.
 package top
 
 import (
