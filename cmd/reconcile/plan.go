@@ -204,26 +204,49 @@ func diff(cur *current, want *desired.Table, o Options) *Plan {
 
 func diffServers(ws *desired.Service, have []ipvs.DestinationEntry) []Change {
 	af := desired.Key(ws.ServiceKey).Family
-	byKey := make(map[desired.ServerKey]*ipvs.DestinationEntry, len(have))
+	keys := make([]desired.ServerKey, len(have))
 	for i := range have {
-		byKey[desired.DestKey(af, &have[i].Destination)] = &have[i]
+		keys[i] = desired.DestKey(af, &have[i].Destination)
+	}
+	// A service has few real servers: a map only pays for many.
+	var byKey map[desired.ServerKey]int
+	if len(have) > 32 {
+		byKey = make(map[desired.ServerKey]int, len(have))
+		for i, k := range keys {
+			byKey[k] = i
+		}
+	}
+	find := func(k desired.ServerKey) int {
+		if byKey != nil {
+			if i, ok := byKey[k]; ok {
+				return i
+			}
+			return -1
+		}
+		for i := range keys {
+			if keys[i] == k {
+				return i
+			}
+		}
+		return -1
 	}
 	var adds, edits, removes []Change
-	wanted := make(map[desired.ServerKey]bool, len(ws.Servers))
+	wanted := make([]bool, len(have))
 	for j := range ws.Servers {
 		wd := &ws.Servers[j]
-		k := desired.DestKey(af, &wd.Destination)
-		wanted[k] = true
-		hd, ok := byKey[k]
+		i := find(desired.DestKey(af, &wd.Destination))
 		switch {
-		case !ok:
+		case i < 0:
 			adds = append(adds, Change{Action: Add, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, Source: wd.Source})
-		case !sameServer(&hd.Destination, &wd.Destination):
-			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, OldServer: hd, Source: wd.Source})
+		case !sameServer(&have[i].Destination, &wd.Destination):
+			wanted[i] = true
+			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, OldServer: &have[i], Source: wd.Source})
+		default:
+			wanted[i] = true
 		}
 	}
 	for i := range have {
-		if !wanted[desired.DestKey(af, &have[i].Destination)] {
+		if !wanted[i] {
 			removes = append(removes, Change{Action: Remove, Service: ws.Service, Server: &have[i]})
 		}
 	}

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -128,30 +129,45 @@ func quoteEmpty(s string) string {
 // "~" edits, "-" removes, as the ipvsadm command that would make it, then
 // a summary. drain is the drain timeout apply will use.
 func (p *Plan) WriteText(w io.Writer, drain time.Duration) error {
-	var b strings.Builder
+	b := bufio.NewWriter(w)
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		mark := map[Action]string{Add: "+", Edit: "~", Remove: "-"}[c.Action]
-		fmt.Fprintf(&b, "%s %s", mark, c.Command())
+		b.WriteString(c.Action.mark())
+		b.WriteByte(' ')
+		b.WriteString(c.Command())
 		switch {
 		case c.Action == Edit:
 			var parts []string
 			for _, f := range c.Delta() {
 				parts = append(parts, f.String())
 			}
-			fmt.Fprintf(&b, "   # %s", strings.Join(parts, ", "))
+			fmt.Fprintf(b, "   # %s", strings.Join(parts, ", "))
 		case c.Action == Remove && drain > 0:
-			fmt.Fprintf(&b, "   # drain: weight 0 now, delete when its connections end or after %s", drain)
+			fmt.Fprintf(b, "   # drain: weight 0 now, delete when its connections end or after %s", drain)
 		}
 		if c.Source.File != "" {
-			fmt.Fprintf(&b, "   (%s)", c.Source)
+			b.WriteString("   (")
+			b.WriteString(c.Source.String())
+			b.WriteByte(')')
 		}
-		b.WriteString("\n")
+		b.WriteByte('\n')
 	}
 	add, change, remove := p.Counts()
-	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to remove.\n", add, change, remove)
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "Plan: %d to add, %d to change, %d to remove.\n", add, change, remove)
+	return b.Flush()
+}
+
+// mark is the sign of an action in the plan's text.
+func (a Action) mark() string {
+	switch a {
+	case Add:
+		return "+"
+	case Edit:
+		return "~"
+	case Remove:
+		return "-"
+	}
+	return "?"
 }
 
 // ChangeJSON is one change of a plan in JSON.

@@ -87,10 +87,11 @@ func editUnderTraffic(t *testing.T, c *testnet.Cluster) {
 	if !strings.Contains(r.stdout, "Applied: 0 added, 2 changed, 0 removed.") {
 		t.Errorf("apply under traffic printed:\n%s", r.stdout)
 	}
-	waitFor(answered() + 3)
+	ended := answered()
+	waitFor(ended + 3)
 	close(stop)
 	<-done
-	t.Logf("requests: %d before the apply started, %d in all, %d failed", started, ok+failed, failed)
+	t.Logf("requests: %d before the apply started, %d when it had ended, %d in all, %d failed", started, ended, ok+failed, failed)
 	if failed != 0 {
 		t.Errorf("%d of %d requests failed: %q", failed, ok+failed, failures)
 	}
