@@ -100,7 +100,7 @@ type request struct {
 }
 
 // Apply makes plan's changes. The additions, edits and immediate removals
-// go out in one batch; if the kernel refuses any of them, the ones it made
+// go out in batches; if the kernel refuses any of them, the ones it made
 // are undone in reverse order, so that the kernel is as it was read, and
 // the error lists what was refused. Drained removals then wait for their
 // connections (see ApplyOptions).
@@ -133,30 +133,38 @@ func Apply(c *ipvs.Client, plan *Plan, o ApplyOptions) error {
 	return nil
 }
 
-// sendAll sends reqs in one batch and rolls back the ones made if any
-// failed.
+// sendChunk is how many requests are encoded and sent at a time: several of
+// the batch's largest windows, without holding every encoded request of a
+// large apply in memory at once.
+const sendChunk = 4096
+
+// sendAll sends reqs in batches of sendChunk, in order. If the kernel
+// refuses any request, nothing after that batch is sent, and the requests
+// made are rolled back.
 func sendAll(c *ipvs.Client, reqs []request) error {
-	if len(reqs) == 0 {
-		return nil
-	}
 	b := c.NewBatch()
-	for _, r := range reqs {
-		r.queue(b)
-	}
-	results, sendErr := b.Send()
 	aerr := &ApplyError{}
 	var made []request
-	for i, r := range reqs {
-		switch {
-		case results[i] == nil:
-			made = append(made, r)
-		case errors.Is(results[i], ipvs.ErrReplyLost):
-			// Unknown outcome: undo it too; undoing what was not made
-			// fails harmlessly.
-			made = append(made, r)
-			aerr.Failed = append(aerr.Failed, FailedChange{r.change, results[i]})
-		default:
-			aerr.Failed = append(aerr.Failed, FailedChange{r.change, results[i]})
+	var sendErr error
+	for start := 0; start < len(reqs) && len(aerr.Failed) == 0 && sendErr == nil; start += sendChunk {
+		chunk := reqs[start:min(start+sendChunk, len(reqs))]
+		for _, r := range chunk {
+			r.queue(b)
+		}
+		var results []error
+		results, sendErr = b.Send()
+		for i, r := range chunk {
+			switch {
+			case results[i] == nil:
+				made = append(made, r)
+			case errors.Is(results[i], ipvs.ErrReplyLost):
+				// Unknown outcome: undo it too; undoing what was not
+				// made fails harmlessly.
+				made = append(made, r)
+				aerr.Failed = append(aerr.Failed, FailedChange{r.change, results[i]})
+			default:
+				aerr.Failed = append(aerr.Failed, FailedChange{r.change, results[i]})
+			}
 		}
 	}
 	if len(aerr.Failed) == 0 && sendErr == nil {

@@ -237,6 +237,39 @@ func TestFailureRollsBack(t *testing.T) {
 	}
 }
 
+// TestFailureStopsLaterBatches: once the kernel refuses a request, the
+// batches after its own are not sent: a refusal early in a large apply
+// costs one batch and its undoing, not the whole file twice.
+func TestFailureStopsLaterBatches(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("-A -t 192.0.2.1:80 -s nosuch\n")
+	for s := range 1000 {
+		vip := fmt.Sprintf("198.18.%d.%d:80", s/250, s%250+1)
+		fmt.Fprintf(&b, "-A -t %s -s rr\n", vip)
+		for d := range 9 {
+			fmt.Fprintf(&b, "-a -t %s -r 198.19.0.%d:80 -m -w 1\n", vip, d+1)
+		}
+	}
+	f := newFake(t)
+	if err := f.apply(rules(t, table), Options{}, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before, changes := f.state(), f.k.Changes()
+	err := f.apply(rules(t, b.String()), Options{}, ApplyOptions{})
+	var ae *ApplyError
+	if !errors.As(err, &ae) || !ae.RolledBack || len(ae.Failed) != 1 {
+		t.Fatalf("apply: %v, want one refused change, rolled back", err)
+	}
+	// 10,001 requests: the first batch's 4,095 made and undone; nothing of
+	// the two batches after it.
+	if n := f.k.Changes() - changes; n > 2*sendChunk {
+		t.Errorf("the kernel handled %d changes, want at most %d (one batch and its undoing)", n, 2*sendChunk)
+	}
+	if diff := cmp.Diff(before, f.state()); diff != "" {
+		t.Errorf("the kernel changed (-before +after):\n%.2000s", diff)
+	}
+}
+
 // TestPrune: services the file does not name stay unless pruning.
 func TestPrune(t *testing.T) {
 	f := newFake(t)
