@@ -206,9 +206,9 @@ connections have ended, or when the timeout has passed; apply waits in the
 foreground, printing progress. Without it, it is deleted at once, as ipvsadm
 does.
 
-All changes go to the kernel in one batch. If the kernel refuses any, the
-ones it made are undone, so the kernel is as it was, and apply says what was
-refused and where FILE defines it, and exits 1. Applying a file the kernel
+All changes go to the kernel in batches. If the kernel refuses any, nothing
+more is sent and the ones it made are undone, so the kernel is as it was, and
+apply says what was refused and where FILE defines it, and exits 1. Applying a file the kernel
 already matches sends nothing.`,
 		Example: `  lvsadm apply -f /etc/ipvsadm.rules
   lvsadm apply -f lvs.yaml --drain-timeout 30s
