@@ -84,7 +84,8 @@ Sync daemon options (SYNC):
       --mcast-port PORT      UDP port
       --mcast-ttl N          multicast TTL
 
-lvsadm also has its own subcommands (run "lvsadm help"): host and role setup
-for directors and real servers.
+lvsadm also has its own subcommands (run "lvsadm help"): plan, apply and
+export of a desired table, run (health checks), top, drain and enable, and
+host and role setup for directors and real servers.
 `, "PROG", prog)
 }
