@@ -303,3 +303,25 @@ func TestReferenceDaemons(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendSaveLine: each line on its own is the line Save writes for the
+// same service or destination.
+func TestAppendSaveLine(t *testing.T) {
+	for _, scene := range [][]Table{servicesScene, tunnelsScene, wrapScene} {
+		for _, tb := range scene {
+			var b bytes.Buffer
+			if err := Save(&b, tb, nil, true); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if got := string(AppendSaveLine(nil, &tb.Service.Service, nil)); got != lines[0] {
+				t.Errorf("service line %q, Save wrote %q", got, lines[0])
+			}
+			for i, j := range destOrder(tb.Dests) {
+				if got := string(AppendSaveLine([]byte("x"), &tb.Service.Service, &tb.Dests[j])); got != "x"+lines[1+i] {
+					t.Errorf("destination line %q, Save wrote %q", got, lines[1+i])
+				}
+			}
+		}
+	}
+}

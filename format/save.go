@@ -15,14 +15,38 @@ import (
 // the line can be restored.
 func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	se := &t.Service
-	af := family(se.Family, se.Addr)
-
 	b := outputBuffer(w, blockSize(len(t.Dests)))
 	b = append(b, "-A "...)
 	// The service option is repeated on every destination line.
 	svcStart := len(b)
-	b = appendSaveServiceOption(b, se, af, numeric, n)
-	svcEnd := len(b)
+	b = appendSaveServiceOption(b, se, family(se.Family, se.Addr), numeric, n)
+	svcOption := b[svcStart:]
+	b = appendSaveServiceRest(b, se)
+	b = append(b, '\n')
+	for _, i := range destOrder(t.Dests) {
+		b = appendSaveDestLine(b, se, svcOption, &t.Dests[i], numeric, n)
+		b = append(b, '\n')
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+// AppendSaveLine appends, without a newline, the line ipvsadm -Sn writes for
+// service s, or with d not nil the line of its destination d.
+func AppendSaveLine(b []byte, s *ipvs.Service, d *ipvs.DestinationEntry) []byte {
+	se := &ipvs.ServiceEntry{Service: *s}
+	option := appendSaveServiceOption(nil, se, family(se.Family, se.Addr), true, nil)
+	if d == nil {
+		b = append(append(b, "-A "...), option...)
+		return appendSaveServiceRest(b, se)
+	}
+	return appendSaveDestLine(b, se, option, d, true, nil)
+}
+
+// appendSaveServiceRest appends what follows the service option on an "-A"
+// line: the scheduler, persistence, engine and flags.
+func appendSaveServiceRest(b []byte, se *ipvs.ServiceEntry) []byte {
+	af := family(se.Family, se.Addr)
 	b = append(b, " -s "...)
 	b = append(b, se.Scheduler...)
 	if se.Flags&ipvs.FlagPersistent != 0 {
@@ -43,20 +67,18 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 		b = append(b, " -b "...)
 		b = appendSchedFlags(b, se)
 	}
-	b = append(b, '\n')
+	return b
+}
 
-	svcOption := b[svcStart:svcEnd]
-	for _, i := range destOrder(t.Dests) {
-		d := &t.Dests[i]
-		raw := rawAddr(d.Addr)
-		b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
-		if d.ForwardMethod&7 == ipvs.Tunnel {
-			b = appendTunnelOptions(b, d)
-		}
-		b = append(b, '\n')
+// appendSaveDestLine appends destination d's "-a" line of service se,
+// whose option (as its "-A" line has it) is svcOption.
+func appendSaveDestLine(b []byte, se *ipvs.ServiceEntry, svcOption []byte, d *ipvs.DestinationEntry, numeric bool, n Names) []byte {
+	raw := rawAddr(d.Addr)
+	b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
+	if d.ForwardMethod&7 == ipvs.Tunnel {
+		b = appendTunnelOptions(b, d)
 	}
-	_, err := w.Write(b)
-	return err
+	return b
 }
 
 // appendSaveDest appends a saved destination line up to its tunnel

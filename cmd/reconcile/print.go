@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -21,7 +20,7 @@ func (c *Change) Command() string {
 	case !c.IsServer() && c.Action == Remove:
 		return "-D " + desired.Describe(c.Service.ServiceKey)
 	case !c.IsServer():
-		line := saveLines(&c.Service, nil)[0]
+		line := string(format.AppendSaveLine(nil, &c.Service, nil))
 		if c.Action == Edit {
 			line = "-E" + strings.TrimPrefix(line, "-A")
 		}
@@ -29,7 +28,7 @@ func (c *Change) Command() string {
 	case c.Action == Remove:
 		return "-d " + desired.Describe(c.Service.ServiceKey) + " -r " + desired.AddrPort(c.Server.Addr, c.Server.Port)
 	}
-	line := saveLines(&c.Service, c.Server)[1]
+	line := string(format.AppendSaveLine(nil, &c.Service, c.Server))
 	if c.Action == Edit {
 		line = "-e" + strings.TrimPrefix(line, "-a")
 	}
@@ -37,17 +36,6 @@ func (c *Change) Command() string {
 		line += fmt.Sprintf(" -x %d -y %d", d.UpperThreshold, d.LowerThreshold)
 	}
 	return line
-}
-
-// saveLines are the -A line of s and, if d is not nil, the -a line of d.
-func saveLines(s *ipvs.Service, d *ipvs.DestinationEntry) []string {
-	t := format.Table{Service: ipvs.ServiceEntry{Service: *s}}
-	if d != nil {
-		t.Dests = []ipvs.DestinationEntry{*d}
-	}
-	var b bytes.Buffer
-	format.Save(&b, t, nil, true)
-	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
 // FieldChange is one field an edit changes.
