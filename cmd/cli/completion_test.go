@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		e.modprobe = func(io.Writer) error { return os.ErrNotExist }
 		os.Exit(run(e, append([]string{"lvsadm"}, os.Args[1:]...)))
 	}
-	os.Exit(m.Run())
+	m.Run()
 }
 
 // bashCompletionLib loads bash-completion, which cobra's bash script needs
