@@ -240,20 +240,31 @@ func drainCommand(e Env) *cobra.Command {
 	return cmd
 }
 
-func (e Env) drain(t target, wait bool, timeout time.Duration) error {
+// open reads the records' store, dials the kernel and finds t's real
+// server; the caller closes the client.
+func (e Env) open(t target) (Store, *ipvs.Client, ipvs.DestinationEntry, error) {
 	st, err := e.store()
 	if err != nil {
-		return err
+		return Store{}, nil, ipvs.DestinationEntry{}, err
 	}
 	c, err := e.Dial()
+	if err != nil {
+		return Store{}, nil, ipvs.DestinationEntry{}, err
+	}
+	d, err := find(c, t)
+	if err != nil {
+		c.Close()
+		return Store{}, nil, ipvs.DestinationEntry{}, err
+	}
+	return st, c, d, nil
+}
+
+func (e Env) drain(t target, wait bool, timeout time.Duration) error {
+	st, c, d, err := e.open(t)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	d, err := find(c, t)
-	if err != nil {
-		return err
-	}
 	switch kept, err := st.Load(t.key, t.server); {
 	case err != nil:
 		return err
@@ -367,19 +378,11 @@ before a reboot). SERVICE and SERVER are read as for drain.`,
 }
 
 func (e Env) enable(t target, given bool, weight uint32) error {
-	st, err := e.store()
-	if err != nil {
-		return err
-	}
-	c, err := e.Dial()
+	st, c, d, err := e.open(t)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	d, err := find(c, t)
-	if err != nil {
-		return err
-	}
 	rec, err := st.Load(t.key, t.server)
 	if err != nil {
 		return err
