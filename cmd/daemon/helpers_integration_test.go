@@ -3,7 +3,6 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,28 +19,10 @@ import (
 	"github.com/lvsadm/lvsadm/ipvs"
 )
 
-// lockedBuffer collects a process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runProc is an `lvsadm run` started in the background in a namespace.
 type runProc struct {
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *testnet.Buffer
 	done chan struct{}
 	err  error // cmd.Wait's, once done is closed
 }
@@ -60,7 +40,7 @@ func startRunFor(t *testing.T, owner testing.TB, ns, file, listen string, flags 
 	t.Helper()
 	// ip netns exec execs the program, so the process is lvsadm itself and
 	// the signals sent to it reach the daemon.
-	p := &runProc{log: &lockedBuffer{}, done: make(chan struct{})}
+	p := &runProc{log: &testnet.Buffer{}, done: make(chan struct{})}
 	args := append([]string{"netns", "exec", ns, testnet.Lvsadm(t), "run", "-f", file, "--listen", listen}, flags...)
 	p.cmd = exec.Command("ip", args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

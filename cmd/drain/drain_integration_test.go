@@ -4,14 +4,12 @@ package drain
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,24 +38,6 @@ func TestEchoServerHelper(t *testing.T) {
 	io.Copy(conn, conn)
 	conn.(*net.TCPConn).SetLinger(0)
 	conn.Close()
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestIntegrationDrainWait: a NAT cluster; a TCP connection through the VIP
@@ -133,7 +113,7 @@ func TestIntegrationDrainWait(t *testing.T) {
 	}
 
 	// drain --wait in the background.
-	var drainErr lockedBuffer
+	var drainErr testnet.Buffer
 	drain := exec.Command("ip", "netns", "exec", c.Director, bin, "drain", service, server, "--wait")
 	drain.Stderr = &drainErr
 	drain.Stdout = &drainErr

@@ -8,11 +8,13 @@
 package testnet
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,4 +265,22 @@ func (c *Cluster) Lvsadm(t testing.TB, args ...string) string {
 // Fetch asks the VIP for its page n times from the client.
 func (c *Cluster) Fetch(n int) map[string]int {
 	return Fetch(c.Client, c.VIP, n)
+}
+
+// Buffer collects a background process's output while the test reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
