@@ -318,7 +318,7 @@ func TestAppendSaveLine(t *testing.T) {
 				t.Errorf("service line %q, Save wrote %q", got, lines[0])
 			}
 			for i, j := range destOrder(tb.Dests) {
-				if got := string(AppendSaveLine([]byte("x"), &tb.Service.Service, &tb.Dests[j])); got != "x"+lines[1+i] {
+				if got := string(AppendSaveLine([]byte("x"), &tb.Service.Service, &tb.Dests[j].Destination)); got != "x"+lines[1+i] {
 					t.Errorf("destination line %q, Save wrote %q", got, lines[1+i])
 				}
 			}

@@ -24,7 +24,7 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 	b = appendSaveServiceRest(b, se)
 	b = append(b, '\n')
 	for _, i := range destOrder(t.Dests) {
-		b = appendSaveDestLine(b, se, svcOption, &t.Dests[i], numeric, n)
+		b = appendSaveDestLine(b, se, svcOption, &t.Dests[i].Destination, numeric, n)
 		b = append(b, '\n')
 	}
 	_, err := w.Write(b)
@@ -33,7 +33,7 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 
 // AppendSaveLine appends, without a newline, the line ipvsadm -Sn writes for
 // service s, or with d not nil the line of its destination d.
-func AppendSaveLine(b []byte, s *ipvs.Service, d *ipvs.DestinationEntry) []byte {
+func AppendSaveLine(b []byte, s *ipvs.Service, d *ipvs.Destination) []byte {
 	se := &ipvs.ServiceEntry{Service: *s}
 	option := appendSaveServiceOption(nil, se, family(se.Family, se.Addr), true, nil)
 	if d == nil {
@@ -72,7 +72,7 @@ func appendSaveServiceRest(b []byte, se *ipvs.ServiceEntry) []byte {
 
 // appendSaveDestLine appends destination d's "-a" line of service se,
 // whose option (as its "-A" line has it) is svcOption.
-func appendSaveDestLine(b []byte, se *ipvs.ServiceEntry, svcOption []byte, d *ipvs.DestinationEntry, numeric bool, n Names) []byte {
+func appendSaveDestLine(b []byte, se *ipvs.ServiceEntry, svcOption []byte, d *ipvs.Destination, numeric bool, n Names) []byte {
 	raw := rawAddr(d.Addr)
 	b = appendSaveDest(b, svcOption, portProtocol(se), family(d.Family, d.Addr), &raw, d.Port, d.ForwardMethod, d.Weight, numeric, n)
 	if d.ForwardMethod&7 == ipvs.Tunnel {
@@ -150,7 +150,7 @@ func fwdSwitch(m ipvs.ForwardMethod) string {
 // appendTunnelOptions adds the --tun-* options of a tunnel destination. An
 // unknown tunnel type gets none; an unknown checksum setting (ipvsadm reads
 // past its table) gets no checksum option.
-func appendTunnelOptions(b []byte, d *ipvs.DestinationEntry) []byte {
+func appendTunnelOptions(b []byte, d *ipvs.Destination) []byte {
 	csum := ""
 	switch d.TunnelFlags {
 	case ipvs.TunnelNoChecksum:

@@ -180,7 +180,7 @@ func (d *daemon) startQuiescedDown(t *desired.Table) error {
 	for _, c := range p.Changes {
 		if c.Action == reconcile.Edit && c.IsServer() && c.OldServer.Weight == 0 && c.Server.Weight > 0 {
 			k := desired.Key(c.Service.ServiceKey)
-			quiesced[serverID{k, desired.DestKey(k.Family, &c.Server.Destination)}] = true
+			quiesced[serverID{k, desired.DestKey(k.Family, c.Server)}] = true
 		}
 	}
 	for i := range t.Services {
@@ -342,7 +342,7 @@ func (d *daemon) apply(p *reconcile.Plan, why string, drain time.Duration) error
 			if !c.IsServer() {
 				d.added.services[k] = true
 			} else {
-				d.added.servers[serverID{k, desired.DestKey(k.Family, &c.Server.Destination)}] = true
+				d.added.servers[serverID{k, desired.DestKey(k.Family, c.Server)}] = true
 			}
 		}
 	}

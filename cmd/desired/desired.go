@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -53,14 +54,19 @@ type Source struct {
 	Column int
 }
 
-func (s Source) String() string {
-	switch {
-	case s.Line == 0:
-		return s.File
-	case s.Column == 0:
-		return fmt.Sprintf("%s:%d", s.File, s.Line)
+func (s Source) String() string { return string(s.AppendTo(nil)) }
+
+// AppendTo appends s as String writes it to b.
+func (s Source) AppendTo(b []byte) []byte {
+	b = append(b, s.File...)
+	if s.Line == 0 {
+		return b
 	}
-	return fmt.Sprintf("%s:%d:%d", s.File, s.Line, s.Column)
+	b = strconv.AppendInt(append(b, ':'), int64(s.Line), 10)
+	if s.Column == 0 {
+		return b
+	}
+	return strconv.AppendInt(append(b, ':'), int64(s.Column), 10)
 }
 
 // Error is a problem with the input at one place.

@@ -91,12 +91,12 @@ func describeFailure(f FailedChange) string {
 	return msg
 }
 
-// request is one kernel request of an apply, with the change it makes (nil
-// for the requests of a rollback) and how to undo it.
+// request is one kernel request of an apply: the change it makes, or with
+// drain set, the weight-0 edit of that server of the change. Requests are
+// encoded a batch at a time, and undone from the change at rollback.
 type request struct {
 	change *Change
-	queue  func(*ipvs.Batch)
-	undo   []func(*ipvs.Batch)
+	drain  *ipvs.Destination
 }
 
 // Apply makes plan's changes. The additions, edits and immediate removals
@@ -119,9 +119,9 @@ func Apply(c *ipvs.Client, plan *Plan, o ApplyOptions) error {
 		switch {
 		case ch.Action == Remove && drain:
 			draining = append(draining, ch)
-			reqs = append(reqs, drainRequests(ch)...)
+			reqs = appendDrainRequests(reqs, ch)
 		default:
-			reqs = append(reqs, changeRequest(ch))
+			reqs = append(reqs, request{change: ch})
 		}
 	}
 	if err := sendAll(c, reqs); err != nil {
@@ -182,9 +182,7 @@ func sendAll(c *ipvs.Client, reqs []request) error {
 func rollback(c *ipvs.Client, made []request) error {
 	b := c.NewBatch()
 	for i := len(made) - 1; i >= 0; i-- {
-		for _, u := range made[i].undo {
-			u(b)
-		}
+		made[i].undo(b)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -207,58 +205,68 @@ func gone(err error) bool {
 	return errors.Is(err, ipvs.ErrServiceNotFound) || errors.Is(err, ipvs.ErrDestinationNotFound)
 }
 
-// changeRequest is the request that makes ch, with its undo.
-func changeRequest(ch *Change) request {
+// queue adds the request to b.
+func (r request) queue(b *ipvs.Batch) {
+	ch := r.change
 	k := ch.Service.ServiceKey
 	switch {
+	case r.drain != nil:
+		zero := *r.drain
+		zero.Weight = 0
+		b.EditDestination(k, zero)
 	case ch.Action == Add && !ch.IsServer():
-		s := ch.Service
-		return request{change: ch, queue: func(b *ipvs.Batch) { b.AddService(s) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.DeleteService(k) }}}
+		b.AddService(ch.Service)
 	case ch.Action == Add:
-		d := ch.Server.Destination
-		return request{change: ch, queue: func(b *ipvs.Batch) { b.AddDestination(k, d) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.DeleteDestination(k, d) }}}
+		b.AddDestination(k, *ch.Server)
 	case ch.Action == Edit && !ch.IsServer():
-		s, old := ch.Service, *ch.OldService
-		return request{change: ch, queue: func(b *ipvs.Batch) { b.EditService(s) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.EditService(old) }}}
+		b.EditService(ch.Service)
 	case ch.Action == Edit:
-		d, old := ch.Server.Destination, ch.OldServer.Destination
-		return request{change: ch, queue: func(b *ipvs.Batch) { b.EditDestination(k, d) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.EditDestination(k, old) }}}
+		b.EditDestination(k, *ch.Server)
 	case ch.IsServer():
-		d := ch.Server.Destination
-		return request{change: ch, queue: func(b *ipvs.Batch) { b.DeleteDestination(k, d) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.AddDestination(k, d) }}}
+		b.DeleteDestination(k, *ch.Server)
+	default:
+		b.DeleteService(k)
 	}
-	s, servers := ch.Service, ch.Servers
-	undo := []func(*ipvs.Batch){func(b *ipvs.Batch) { b.AddService(s) }}
-	for i := range servers {
-		d := servers[i].Destination
-		undo = append(undo, func(b *ipvs.Batch) { b.AddDestination(k, d) })
-	}
-	return request{change: ch, queue: func(b *ipvs.Batch) { b.DeleteService(k) }, undo: undo}
 }
 
-// drainRequests set the weight of a removed server, or of every server of
-// a removed service, to 0.
-func drainRequests(ch *Change) []request {
+// undo adds to b what undoes the request once made.
+func (r request) undo(b *ipvs.Batch) {
+	ch := r.change
 	k := ch.Service.ServiceKey
-	servers := ch.Servers
-	if ch.IsServer() {
-		servers = []ipvs.DestinationEntry{*ch.Server}
-	}
-	var reqs []request
-	for i := range servers {
-		old := servers[i].Destination
-		if old.Weight == 0 {
-			continue
+	switch {
+	case r.drain != nil:
+		b.EditDestination(k, *r.drain)
+	case ch.Action == Add && !ch.IsServer():
+		b.DeleteService(k)
+	case ch.Action == Add:
+		b.DeleteDestination(k, *ch.Server)
+	case ch.Action == Edit && !ch.IsServer():
+		b.EditService(*ch.OldService)
+	case ch.Action == Edit:
+		b.EditDestination(k, *ch.OldServer)
+	case ch.IsServer():
+		b.AddDestination(k, *ch.Server)
+	default:
+		b.AddService(ch.Service)
+		for i := range ch.Servers {
+			b.AddDestination(k, ch.Servers[i].Destination)
 		}
-		zero := old
-		zero.Weight = 0
-		reqs = append(reqs, request{change: ch, queue: func(b *ipvs.Batch) { b.EditDestination(k, zero) },
-			undo: []func(*ipvs.Batch){func(b *ipvs.Batch) { b.EditDestination(k, old) }}})
+	}
+}
+
+// appendDrainRequests appends the requests that set the weight of a
+// removed server, or of every server of a removed service, to 0.
+func appendDrainRequests(reqs []request, ch *Change) []request {
+	if ch.IsServer() {
+		if ch.Server.Weight != 0 {
+			reqs = append(reqs, request{change: ch, drain: ch.Server})
+		}
+		return reqs
+	}
+	for i := range ch.Servers {
+		if ch.Servers[i].Weight != 0 {
+			reqs = append(reqs, request{change: ch, drain: &ch.Servers[i].Destination})
+		}
 	}
 	return reqs
 }
@@ -315,7 +323,7 @@ func connections(c *ipvs.Client, ch *Change) (connCount, error) {
 	af := desired.Key(ch.Service.ServiceKey).Family
 	var n connCount
 	for i := range dests {
-		if ch.IsServer() && desired.DestKey(af, &dests[i].Destination) != desired.DestKey(af, &ch.Server.Destination) {
+		if ch.IsServer() && desired.DestKey(af, &dests[i].Destination) != desired.DestKey(af, ch.Server) {
 			continue
 		}
 		n.active += dests[i].ActiveConns
@@ -327,7 +335,7 @@ func connections(c *ipvs.Client, ch *Change) (connCount, error) {
 func deleteDrained(c *ipvs.Client, ch *Change) error {
 	var err error
 	if ch.IsServer() {
-		err = c.DeleteDestination(ch.Service.ServiceKey, ch.Server.Destination)
+		err = c.DeleteDestination(ch.Service.ServiceKey, *ch.Server)
 	} else {
 		err = c.DeleteService(ch.Service.ServiceKey)
 	}

@@ -52,7 +52,8 @@ type Change struct {
 	OldService *ipvs.Service
 	// Server is the desired real server, or for a removal the kernel's;
 	// OldServer is the kernel's for an edit.
-	Server, OldServer *ipvs.DestinationEntry
+	// Both point into the tables the plan was made from.
+	Server, OldServer *ipvs.Destination
 	// Source is where the desired service or server is defined (empty for
 	// removals).
 	Source desired.Source
@@ -172,6 +173,13 @@ func needsNetlink(want *desired.Table) map[ipvs.ServiceKey]bool {
 // goes), then the services to prune.
 func diff(cur *current, want *desired.Table, o Options) *Plan {
 	var p Plan
+	// Room for adding everything: a large apply into an empty kernel
+	// otherwise copies the growing list several times over.
+	size := len(want.Services)
+	for i := range want.Services {
+		size += len(want.Services[i].Servers)
+	}
+	p.Changes = make([]Change, 0, size)
 	named := make(map[ipvs.ServiceKey]bool, len(want.Services))
 	for i := range want.Services {
 		ws := &want.Services[i]
@@ -181,7 +189,7 @@ func diff(cur *current, want *desired.Table, o Options) *Plan {
 		if !exists {
 			p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Source: ws.Source})
 			for j := range ws.Servers {
-				p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: ws.Servers[j].Destination}, Source: ws.Servers[j].Source})
+				p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Server: &ws.Servers[j].Destination, Source: ws.Servers[j].Source})
 			}
 			continue
 		}
@@ -237,17 +245,17 @@ func diffServers(ws *desired.Service, have []ipvs.DestinationEntry) []Change {
 		i := find(desired.DestKey(af, &wd.Destination))
 		switch {
 		case i < 0:
-			adds = append(adds, Change{Action: Add, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, Source: wd.Source})
+			adds = append(adds, Change{Action: Add, Service: ws.Service, Server: &wd.Destination, Source: wd.Source})
 		case !sameServer(&have[i].Destination, &wd.Destination):
 			wanted[i] = true
-			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &ipvs.DestinationEntry{Destination: wd.Destination}, OldServer: &have[i], Source: wd.Source})
+			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &wd.Destination, OldServer: &have[i].Destination, Source: wd.Source})
 		default:
 			wanted[i] = true
 		}
 	}
 	for i := range have {
 		if !wanted[i] {
-			removes = append(removes, Change{Action: Remove, Service: ws.Service, Server: &have[i]})
+			removes = append(removes, Change{Action: Remove, Service: ws.Service, Server: &have[i].Destination})
 		}
 	}
 	return append(append(adds, edits...), removes...)

@@ -15,27 +15,33 @@ import (
 // Command is the ipvsadm command line that makes a change by itself, as
 // ipvsadm -S writes service and server options (with thresholds, which -S
 // leaves out).
-func (c *Change) Command() string {
+func (c *Change) Command() string { return string(c.appendCommand(nil)) }
+
+// appendCommand appends Command's line to b.
+func (c *Change) appendCommand(b []byte) []byte {
 	switch {
 	case !c.IsServer() && c.Action == Remove:
-		return "-D " + desired.Describe(c.Service.ServiceKey)
+		return append(append(b, "-D "...), desired.Describe(c.Service.ServiceKey)...)
 	case !c.IsServer():
-		line := string(format.AppendSaveLine(nil, &c.Service, nil))
+		at := len(b)
+		b = format.AppendSaveLine(b, &c.Service, nil)
 		if c.Action == Edit {
-			line = "-E" + strings.TrimPrefix(line, "-A")
+			b[at+1] = 'E' // "-A ..." as "-E ..."
 		}
-		return line
+		return b
 	case c.Action == Remove:
-		return "-d " + desired.Describe(c.Service.ServiceKey) + " -r " + desired.AddrPort(c.Server.Addr, c.Server.Port)
+		b = append(append(b, "-d "...), desired.Describe(c.Service.ServiceKey)...)
+		return append(append(b, " -r "...), desired.AddrPort(c.Server.Addr, c.Server.Port)...)
 	}
-	line := string(format.AppendSaveLine(nil, &c.Service, c.Server))
+	at := len(b)
+	b = format.AppendSaveLine(b, &c.Service, c.Server)
 	if c.Action == Edit {
-		line = "-e" + strings.TrimPrefix(line, "-a")
+		b[at+1] = 'e' // "-a ..." as "-e ..."
 	}
 	if d := c.Server; d.UpperThreshold != 0 || d.LowerThreshold != 0 {
-		line += fmt.Sprintf(" -x %d -y %d", d.UpperThreshold, d.LowerThreshold)
+		b = fmt.Appendf(b, " -x %d -y %d", d.UpperThreshold, d.LowerThreshold)
 	}
-	return line
+	return b
 }
 
 // FieldChange is one field an edit changes.
@@ -118,27 +124,26 @@ func quoteEmpty(s string) string {
 // a summary. drain is the drain timeout apply will use.
 func (p *Plan) WriteText(w io.Writer, drain time.Duration) error {
 	b := bufio.NewWriter(w)
+	var line []byte // reused: a plan can have a line per real server of a large table
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		b.WriteString(c.Action.mark())
-		b.WriteByte(' ')
-		b.WriteString(c.Command())
+		line = append(append(line[:0], c.Action.mark()...), ' ')
+		line = c.appendCommand(line)
 		switch {
 		case c.Action == Edit:
 			var parts []string
 			for _, f := range c.Delta() {
 				parts = append(parts, f.String())
 			}
-			fmt.Fprintf(b, "   # %s", strings.Join(parts, ", "))
+			line = fmt.Appendf(line, "   # %s", strings.Join(parts, ", "))
 		case c.Action == Remove && drain > 0:
-			fmt.Fprintf(b, "   # drain: weight 0 now, delete when its connections end or after %s", drain)
+			line = fmt.Appendf(line, "   # drain: weight 0 now, delete when its connections end or after %s", drain)
 		}
 		if c.Source.File != "" {
-			b.WriteString("   (")
-			b.WriteString(c.Source.String())
-			b.WriteByte(')')
+			line = append(c.Source.AppendTo(append(line, "   ("...)), ')')
 		}
-		b.WriteByte('\n')
+		line = append(line, '\n')
+		b.Write(line)
 	}
 	add, change, remove := p.Counts()
 	fmt.Fprintf(b, "Plan: %d to add, %d to change, %d to remove.\n", add, change, remove)
