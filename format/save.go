@@ -35,7 +35,8 @@ func Save(w io.Writer, t Table, n Names, numeric bool) error {
 // service s, or with d not nil the line of its destination d.
 func AppendSaveLine(b []byte, s *ipvs.Service, d *ipvs.Destination) []byte {
 	se := &ipvs.ServiceEntry{Service: *s}
-	option := appendSaveServiceOption(nil, se, family(se.Family, se.Addr), true, nil)
+	var room [64]byte // the option fits: "--sctp-service [v6]:port"
+	option := appendSaveServiceOption(room[:0], se, family(se.Family, se.Addr), true, nil)
 	if d == nil {
 		b = append(append(b, "-A "...), option...)
 		return appendSaveServiceRest(b, se)

@@ -179,15 +179,37 @@ func (t *Table) check(errs *errorList) {
 			continue
 		}
 		seen[k] = s.Source
-		servers := make(map[ServerKey]Source, len(s.Servers))
+		checkServers(s, k, errs)
+	}
+}
+
+// checkServers finds a real server defined twice within service s (key k).
+func checkServers(s *Service, k ipvs.ServiceKey, errs *errorList) {
+	dup := func(d *Server, first Source) {
+		errs.add(d.Source, "real server %s of service %s is already defined at %s", AddrPort(d.Addr, d.Port), Describe(k), first)
+	}
+	// A service has few real servers: comparing each pair is cheaper than
+	// a map per service until there are many.
+	if len(s.Servers) <= 32 {
 		for j := range s.Servers {
-			d := &s.Servers[j]
-			dk := DestKey(k.Family, &d.Destination)
-			if first, ok := servers[dk]; ok {
-				errs.add(d.Source, "real server %s of service %s is already defined at %s", AddrPort(d.Addr, d.Port), Describe(k), first)
-				continue
+			dk := DestKey(k.Family, &s.Servers[j].Destination)
+			for i := range j {
+				if DestKey(k.Family, &s.Servers[i].Destination) == dk {
+					dup(&s.Servers[j], s.Servers[i].Source)
+					break
+				}
 			}
-			servers[dk] = d.Source
 		}
+		return
+	}
+	servers := make(map[ServerKey]Source, len(s.Servers))
+	for j := range s.Servers {
+		d := &s.Servers[j]
+		dk := DestKey(k.Family, &d.Destination)
+		if first, ok := servers[dk]; ok {
+			dup(d, first)
+			continue
+		}
+		servers[dk] = d.Source
 	}
 }

@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -171,6 +172,22 @@ func TestDetect(t *testing.T) {
 		if got := Detect([]byte(text)); got != want {
 			t.Errorf("Detect(%q) = %s, want %s", text, got, want)
 		}
+	}
+}
+
+// TestDuplicateServerInLargeService: a service with many real servers is
+// checked another way (a map); a duplicate is still named, with the first.
+func TestDuplicateServerInLargeService(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("-A -t 192.0.2.1:80\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "-a -t 192.0.2.1:80 -r 198.51.100.%d\n", i+1)
+	}
+	b.WriteString("-a -t 192.0.2.1:80 -r 198.51.100.7 -w 3\n")
+	_, err := Parse("t.rules", []byte(b.String()), "", compat.Parser{})
+	want := "t.rules:42: real server 198.51.100.7:80 of service -t 192.0.2.1:80 is already defined at t.rules:8"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
 

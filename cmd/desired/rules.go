@@ -30,6 +30,14 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 	// One string for the whole input: the words of every line are slices
 	// of it, so a line costs no allocation of its own.
 	text := string(data)
+	// The real servers, in file order, are gathered into their services'
+	// lists at the end: one allocation for all, instead of each service's
+	// list growing (and being copied) one server at a time.
+	type serverOf struct {
+		service int
+		server  Server
+	}
+	servers := make([]serverOf, 0, strings.Count(text, "\n")+1)
 	for line := 1; text != "" && !errs.full(); line++ {
 		var l string
 		l, text, _ = strings.Cut(text, "\n")
@@ -64,10 +72,28 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 				errs.add(src, "real server for service %s, which no -A line before it defines", Describe(k))
 				continue
 			}
-			t.Services[i].Servers = append(t.Services[i].Servers, Server{Destination: inv.Dest, Source: src})
+			servers = append(servers, serverOf{i, Server{Destination: inv.Dest, Source: src}})
 		default:
 			errs.add(src, "only -A and -a lines describe a table; this line is %s", inv.Command)
 		}
+	}
+	// Each service's list is a window of one array, in file order.
+	count := make([]int, len(t.Services)+1)
+	for _, so := range servers {
+		count[so.service+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	all := make([]Server, len(servers))
+	for i := range t.Services {
+		if count[i] < count[i+1] {
+			t.Services[i].Servers = all[count[i]:count[i]:count[i+1]]
+		}
+	}
+	for _, so := range servers {
+		s := &t.Services[so.service]
+		s.Servers = append(s.Servers, so.server)
 	}
 	t.check(&errs)
 	if err := errs.err(); err != nil {
