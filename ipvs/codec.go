@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/mdlayher/netlink"
@@ -56,49 +57,124 @@ func (a *requestAttrs) subject(op Op) string {
 // encodeRequest returns the payload of a request: the generic-netlink
 // header for cmd, then the attributes.
 func encodeRequest(cmd uint8, a *requestAttrs) ([]byte, error) {
-	ae := netlink.NewAttributeEncoder()
-	if s := a.service; s != nil {
-		ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
-			encodeService(ae, s)
-			return nil
-		})
-	}
+	top := newAttrs(3, 12)
 	var key ServiceKey
 	if a.key != nil {
 		key = *a.key
-		ae.Nested(uapi.CmdAttrService, func(ae *netlink.AttributeEncoder) error {
-			encodeServiceKey(ae, &key)
-			return nil
-		})
+	}
+	if s := a.service; s != nil {
+		in := newAttrs(10, 96)
+		encodeService(&in, s)
+		top.nest(uapi.CmdAttrService, &in)
+	}
+	if a.key != nil {
+		in := newAttrs(5, 24)
+		encodeServiceKey(&in, &key)
+		top.nest(uapi.CmdAttrService, &in)
 	}
 	if d := a.dest; d != nil {
-		ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
-			encodeDestination(ae, &key, d)
-			return nil
-		})
+		in := newAttrs(10, 48)
+		encodeDestination(&in, &key, d)
+		top.nest(uapi.CmdAttrDest, &in)
 	}
 	if d := a.destKey; d != nil {
-		ae.Nested(uapi.CmdAttrDest, func(ae *netlink.AttributeEncoder) error {
-			encodeDestinationKey(ae, &key, d)
-			return nil
-		})
+		in := newAttrs(3, 20)
+		encodeDestinationKey(&in, &key, d)
+		top.nest(uapi.CmdAttrDest, &in)
 	}
 	if d := a.daemon; d != nil {
-		ae.Nested(uapi.CmdAttrDaemon, func(ae *netlink.AttributeEncoder) error {
-			encodeDaemon(ae, d)
-			return nil
-		})
+		in := newAttrs(8, 64)
+		encodeDaemon(&in, d)
+		top.nest(uapi.CmdAttrDaemon, &in)
 	}
 	if t := a.timeouts; t != nil {
-		ae.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
-		ae.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
-		ae.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
+		top.Uint32(uapi.CmdAttrTimeoutTCP, t.TCP)
+		top.Uint32(uapi.CmdAttrTimeoutTCPFin, t.TCPFin)
+		top.Uint32(uapi.CmdAttrTimeoutUDP, t.UDP)
 	}
-	attrs, err := ae.Encode()
+	if top.tooLong {
+		return nil, errAttrTooLong
+	}
+	attrs, err := netlink.MarshalAttributes(top.list)
 	if err != nil {
 		return nil, err
 	}
 	return append([]byte{cmd, uapi.FamilyVersion, 0, 0}, attrs...), nil
+}
+
+// attrList gathers one nesting level's attributes for netlink.MarshalAttributes,
+// as netlink.AttributeEncoder does (host byte order, strings with their
+// NUL), but with the values written into one array: the encoder's
+// allocation per value was most of the cost of queueing a large restore.
+type attrList struct {
+	list    []netlink.Attribute
+	data    []byte // the values; each Data is a window of it
+	tooLong bool   // a value did not fit an attribute
+}
+
+var errAttrTooLong = errors.New("a value is too large to fit in a netlink attribute")
+
+// newAttrs has room for n attributes with size bytes of values: what the
+// level usually holds, so that it need not grow.
+func newAttrs(n, size int) attrList {
+	return attrList{list: make([]netlink.Attribute, 0, n), data: make([]byte, 0, size)}
+}
+
+// add makes the bytes written to a.data from start on the value of a typ
+// attribute. Windows are capped, and a.data only grows past them: a
+// window stays valid when a.data moves to a larger array.
+func (a *attrList) add(typ uint16, start int) {
+	a.list = append(a.list, netlink.Attribute{Type: typ, Data: a.data[start:len(a.data):len(a.data)]})
+}
+
+func (a *attrList) Uint8(typ uint16, v uint8) {
+	start := len(a.data)
+	a.data = append(a.data, v)
+	a.add(typ, start)
+}
+
+func (a *attrList) Uint16(typ uint16, v uint16) {
+	start := len(a.data)
+	a.data = binary.NativeEndian.AppendUint16(a.data, v)
+	a.add(typ, start)
+}
+
+func (a *attrList) Uint32(typ uint16, v uint32) {
+	start := len(a.data)
+	a.data = binary.NativeEndian.AppendUint32(a.data, v)
+	a.add(typ, start)
+}
+
+func (a *attrList) Bytes(typ uint16, b []byte) {
+	if len(b) > math.MaxUint16-4 { // the attribute header
+		a.tooLong = true
+		return
+	}
+	start := len(a.data)
+	a.data = append(a.data, b...)
+	a.add(typ, start)
+}
+
+// String writes s with a terminating NUL, as the kernel's NLA_NUL_STRING
+// policy wants.
+func (a *attrList) String(typ uint16, s string) {
+	if len(s) > math.MaxUint16-4-1 { // the attribute header, the NUL
+		a.tooLong = true
+		return
+	}
+	start := len(a.data)
+	a.data = append(append(a.data, s...), 0)
+	a.add(typ, start)
+}
+
+// nest adds in's attributes as the nested attribute typ.
+func (a *attrList) nest(typ uint16, in *attrList) {
+	b, err := netlink.MarshalAttributes(in.list)
+	if err != nil || in.tooLong || len(b) > math.MaxUint16-4 {
+		a.tooLong = true
+		return
+	}
+	a.list = append(a.list, netlink.Attribute{Type: netlink.Nested | typ, Data: b})
 }
 
 // stopDaemonAttrs is what stopping a daemon sends: the kernel needs only
@@ -107,24 +183,26 @@ func stopDaemonAttrs(d Daemon) requestAttrs {
 	return requestAttrs{daemon: &Daemon{State: d.State, Interface: d.Interface, SyncID: d.SyncID}}
 }
 
-func encodeAddr(ae *netlink.AttributeEncoder, typ uint16, a netip.Addr) {
-	b := make([]byte, 16)
+// encodeAddr writes a as the 16 bytes of union nf_inet_addr.
+func encodeAddr(ae *attrList, typ uint16, a netip.Addr) {
+	var b [16]byte
 	if a.Is4() {
 		v4 := a.As4()
-		copy(b, v4[:])
+		copy(b[:], v4[:])
 	} else if a.IsValid() {
-		v6 := a.As16()
-		copy(b, v6[:])
+		b = a.As16()
 	}
-	ae.Bytes(typ, b)
+	ae.Bytes(typ, b[:])
 }
 
-func encodeBE16(ae *netlink.AttributeEncoder, typ uint16, v uint16) {
-	ae.Bytes(typ, binary.BigEndian.AppendUint16(nil, v))
+func encodeBE16(ae *attrList, typ uint16, v uint16) {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	ae.Bytes(typ, b[:])
 }
 
 // encodeServiceKey writes the attributes that identify a service.
-func encodeServiceKey(ae *netlink.AttributeEncoder, k *ServiceKey) {
+func encodeServiceKey(ae *attrList, k *ServiceKey) {
 	ae.Uint16(uapi.SvcAttrAF, uint16(k.family()))
 	if k.IsFWMark() {
 		ae.Uint32(uapi.SvcAttrFWMark, k.FWMark)
@@ -136,32 +214,35 @@ func encodeServiceKey(ae *netlink.AttributeEncoder, k *ServiceKey) {
 }
 
 // encodeService writes the full service, as NEW_SERVICE and SET_SERVICE need.
-func encodeService(ae *netlink.AttributeEncoder, s *Service) {
+func encodeService(ae *attrList, s *Service) {
 	encodeServiceKey(ae, &s.ServiceKey)
 	ae.String(uapi.SvcAttrSchedName, s.Scheduler)
 	if s.PE != "" {
 		ae.String(uapi.SvcAttrPEName, s.PE)
 	}
-	flags := binary.NativeEndian.AppendUint32(nil, uint32(s.Flags))
-	flags = binary.NativeEndian.AppendUint32(flags, ^uint32(0)) // mask: replace every flag
-	ae.Bytes(uapi.SvcAttrFlags, flags)
+	var flags [8]byte
+	binary.NativeEndian.PutUint32(flags[:4], uint32(s.Flags))
+	binary.NativeEndian.PutUint32(flags[4:], ^uint32(0)) // mask: replace every flag
+	ae.Bytes(uapi.SvcAttrFlags, flags[:])
 	ae.Uint32(uapi.SvcAttrTimeout, s.Timeout)
 	if s.family() == IPv6 {
 		ae.Uint32(uapi.SvcAttrNetmask, s.Netmask) // a prefix length
 	} else {
-		ae.Bytes(uapi.SvcAttrNetmask, binary.BigEndian.AppendUint32(nil, s.Netmask))
+		var mask [4]byte
+		binary.BigEndian.PutUint32(mask[:], s.Netmask)
+		ae.Bytes(uapi.SvcAttrNetmask, mask[:])
 	}
 }
 
 // encodeDestinationKey writes what DEL_DEST needs to find a destination.
-func encodeDestinationKey(ae *netlink.AttributeEncoder, k *ServiceKey, d *Destination) {
+func encodeDestinationKey(ae *attrList, k *ServiceKey, d *Destination) {
 	ae.Uint16(uapi.DestAttrAddrFamily, uint16(d.family(k)))
 	encodeAddr(ae, uapi.DestAttrAddr, d.Addr)
 	encodeBE16(ae, uapi.DestAttrPort, d.Port)
 }
 
 // encodeDestination writes the full destination, as NEW_DEST and SET_DEST need.
-func encodeDestination(ae *netlink.AttributeEncoder, k *ServiceKey, d *Destination) {
+func encodeDestination(ae *attrList, k *ServiceKey, d *Destination) {
 	encodeDestinationKey(ae, k, d)
 	ae.Uint32(uapi.DestAttrFwdMethod, uint32(d.ForwardMethod))
 	ae.Uint32(uapi.DestAttrWeight, d.Weight)
@@ -172,7 +253,7 @@ func encodeDestination(ae *netlink.AttributeEncoder, k *ServiceKey, d *Destinati
 	ae.Uint32(uapi.DestAttrLThresh, d.LowerThreshold)
 }
 
-func encodeDaemon(ae *netlink.AttributeEncoder, d *Daemon) {
+func encodeDaemon(ae *attrList, d *Daemon) {
 	ae.Uint32(uapi.DaemonAttrState, uint32(d.State))
 	ae.String(uapi.DaemonAttrMcastIfn, d.Interface)
 	ae.Uint32(uapi.DaemonAttrSyncID, d.SyncID)

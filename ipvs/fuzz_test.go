@@ -45,11 +45,14 @@ func FuzzDecodeStats(f *testing.F)        { fuzzDecoder(f, "stats") }
 func FuzzDecodeStats64(f *testing.F)      { fuzzDecoder(f, "stats64") }
 
 // encodeNest encodes what fn writes, as the contents of one nest.
-func encodeNest(t *testing.T, fn func(ae *netlink.AttributeEncoder)) []byte {
+func encodeNest(t *testing.T, fn func(ae *attrList)) []byte {
 	t.Helper()
-	ae := netlink.NewAttributeEncoder()
-	fn(ae)
-	b, err := ae.Encode()
+	ae := newAttrs(0, 0)
+	fn(&ae)
+	if ae.tooLong {
+		t.Fatal(errAttrTooLong)
+	}
+	b, err := netlink.MarshalAttributes(ae.list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func FuzzServiceRoundTrip(f *testing.F) {
 		if s.IsFWMark() {
 			s.Protocol, s.Addr, s.Port = 0, netip.Addr{}, 0
 		}
-		got, err := decodeService(encodeNest(t, func(ae *netlink.AttributeEncoder) { encodeService(ae, &s) }))
+		got, err := decodeService(encodeNest(t, func(ae *attrList) { encodeService(ae, &s) }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +111,7 @@ func FuzzDestinationRoundTrip(f *testing.F) {
 		if v6 {
 			d.Family = IPv6
 		}
-		got, err := decodeDestination(encodeNest(t, func(ae *netlink.AttributeEncoder) { encodeDestination(ae, &tcpKey, &d) }), IPv4)
+		got, err := decodeDestination(encodeNest(t, func(ae *attrList) { encodeDestination(ae, &tcpKey, &d) }), IPv4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +133,7 @@ func FuzzDaemonRoundTrip(f *testing.F) {
 		if d.Group.Is6() && d.Group.IsUnspecified() {
 			d.Group = netip.Addr{} // not sent distinguishably from "unset"
 		}
-		got, err := decodeDaemon(encodeNest(t, func(ae *netlink.AttributeEncoder) { encodeDaemon(ae, &d) }))
+		got, err := decodeDaemon(encodeNest(t, func(ae *attrList) { encodeDaemon(ae, &d) }))
 		if err != nil {
 			t.Fatal(err)
 		}
