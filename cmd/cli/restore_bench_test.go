@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bytes"
-	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
+	"github.com/lvsadm/lvsadm/cmd/internal/benchtable"
 	"github.com/lvsadm/lvsadm/ipvs"
 	"github.com/lvsadm/lvsadm/ipvs/ipvstest"
 )
@@ -14,15 +14,7 @@ import (
 // 10,000 x 10 table (110,000 lines as ipvsadm -Sn writes them): scan,
 // parse and encode every line into batches, without sending them.
 func BenchmarkRestoreQueue(b *testing.B) {
-	var input bytes.Buffer
-	for s := range 10000 {
-		vip := fmt.Sprintf("198.18.%d.%d:80", s/250, s%250+1)
-		fmt.Fprintf(&input, "-A -t %s -s rr\n", vip)
-		for d := range 10 {
-			n := (s*10 + d) % 64000
-			fmt.Fprintf(&input, "-a -t %s -r 198.19.%d.%d:80 -m -w 1\n", vip, n/250, n%250+1)
-		}
-	}
+	input := benchtable.Rules()
 	c, err := ipvs.NewFromConn(ipvstest.New().NetlinkConn())
 	if err != nil {
 		b.Fatal(err)
@@ -30,10 +22,10 @@ func BenchmarkRestoreQueue(b *testing.B) {
 	defer c.Close()
 	e := newEnv(nil, nil, nil)
 	batch := c.NewBatch()
-	b.SetBytes(int64(input.Len()))
+	b.SetBytes(int64(len(input)))
 	b.ReportAllocs()
 	for b.Loop() {
-		lines := compat.NewRestoreScanner(bytes.NewReader(input.Bytes()))
+		lines := compat.NewRestoreScanner(strings.NewReader(input))
 		parser := e.parser()
 		inv := new(compat.Invocation)
 		batch.Reset()
