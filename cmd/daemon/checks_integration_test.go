@@ -135,7 +135,7 @@ func TestIntegrationRunBadConfig(t *testing.T) {
       - address: 198.51.100.6
         health_check: {type: ping}
 `, []string{"fall: 0", "intervall", "type: ping"}},
-		{"via-vip.yaml", good + `  - protocol: tcp
+		{"via-vip-no-route.yaml", good + `  - protocol: tcp
     address: 192.0.2.22
     port: 80
     real_servers:

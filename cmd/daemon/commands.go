@@ -62,7 +62,12 @@ that did not change keep their state. SIGTERM and SIGINT stop the daemon and
 leave the table as it is, unless --flush-on-exit. The log (stderr) has one line
 per state change with its reason. With --listen, /status (JSON), /metrics
 (Prometheus) and POST /reload are served there. Under systemd (Type=notify)
-it reports when it is ready, reloading and stopping.`,
+it reports when it is ready, reloading and stopping.
+
+A check with via_vip goes to the service's address and reaches its real server
+(direct routing or tunnel) the way clients' packets do: the daemon gives each
+such server a firewall-mark service of its own, with marks from --via-vip-mark
+on, and marks the check's packets (docs/health.md).`,
 		Example: `  lvsadm run -f /etc/lvsadm/lvs.yaml
   lvsadm run -f lvs.yaml --listen 127.0.0.1:9129 --log-format json`,
 		Args: cobra.NoArgs,
@@ -94,6 +99,7 @@ it reports when it is ready, reloading and stopping.`,
 	c.Flags().BoolVar(&o.FlushOnExit, "flush-on-exit", false, "remove the services and real servers it added when it stops")
 	c.Flags().DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long a real server that goes keeps its connections at weight 0 before it is deleted")
 	c.Flags().DurationVar(&o.Resync, "resync", time.Minute, "how often the kernel's table is read and corrected; 0 never")
+	c.Flags().Uint32Var(&o.ViaVIPMark, "via-vip-mark", DefaultViaVIPMark, "the first of the 65,536 firewall marks of the services that carry via_vip checks")
 	return c
 }
 

@@ -8,6 +8,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/lvsadm/lvsadm/cmd/health"
 	"github.com/lvsadm/lvsadm/cmd/reconcile"
 	"github.com/lvsadm/lvsadm/ipvs"
+	"github.com/lvsadm/lvsadm/sysctl"
 )
 
 // Env is what the daemon uses outside the process.
@@ -42,7 +44,10 @@ type Env struct {
 	// process's. For tests.
 	Signals func() (<-chan os.Signal, func())
 	// Health configures the checks; Clock and NewChecker are for tests.
+	// Without Options.ViaVIPDial, via_vip checks go through IPVS (viaVIP).
 	Health health.Config
+	// Sysctl is where via_vip checks read accept_local.
+	Sysctl sysctl.FS
 }
 
 // Options are lvsadm run's flags.
@@ -64,6 +69,9 @@ type Options struct {
 	// Resync is how often the kernel's table is read and corrected if
 	// someone else changed it; 0 never.
 	Resync time.Duration
+	// ViaVIPMark is the first of the ViaVIPMarks firewall marks of the
+	// services that carry via_vip checks; 0 means DefaultViaVIPMark.
+	ViaVIPMark uint32
 }
 
 // daemon is the state of one lvsadm run.
@@ -74,6 +82,8 @@ type daemon struct {
 	client *ipvs.Client
 	sched  *health.Scheduler
 	events chan health.Event
+	checks health.Options // the checkers' options
+	via    *viaVIP
 
 	table   *desired.Table            // the file
 	states  map[serverID]serverHealth // the checked servers' health, by the events seen
@@ -113,23 +123,39 @@ func run(ctx context.Context, o Options, env Env, started chan<- *daemon) error 
 		quorums: map[ipvs.ServiceKey]*quorumState{}, draining: map[serverID]time.Time{},
 		added:  addedSet{map[ipvs.ServiceKey]bool{}, map[serverID]bool{}},
 		events: make(chan health.Event, 1024), reloads: make(chan chan error)}
+	d.via = &viaVIP{sysctl: env.Sysctl, first: cmp.Or(o.ViaVIPMark, DefaultViaVIPMark)}
+	if d.via.first > 1<<32-ViaVIPMarks {
+		return fmt.Errorf("via_vip marks: %d-%d is not a range of firewall marks", d.via.first, uint64(d.via.first)+ViaVIPMarks-1)
+	}
+	d.checks = env.Health.Options
+	if d.checks.ViaVIPDial == nil {
+		d.checks.ViaVIPDial = d.via.dial
+	}
 	table, err := d.load()
 	if err != nil {
 		return err
 	}
-	if err := checkable(table, env.Health.Options); err != nil {
+	if err := checkable(table, d.checks); err != nil {
+		return err
+	}
+	if _, err := d.via.check(table); err != nil {
 		return err
 	}
 	if d.client, err = env.Dial(); err != nil {
 		return err
 	}
 	defer d.client.Close()
+	d.via.client = d.client
 
 	cfg := env.Health
+	cfg.Options = d.checks
 	cfg.OnEvent = func(ev health.Event) { d.events <- ev }
 	d.sched = health.New(cfg)
 	defer d.sched.Close()
 	if err := d.startQuiescedDown(table); err != nil {
+		return err
+	}
+	if err := d.via.prepare(table); err != nil {
 		return err
 	}
 	if err := d.setChecks(table); err != nil {
@@ -218,7 +244,7 @@ func checkable(t *desired.Table, opts health.Options) error {
 }
 
 func target(s *desired.Service, r *desired.Server) health.Target {
-	return health.Target{Addr: r.Addr, Port: r.Port, VIP: s.Addr, VPort: s.Port}
+	return health.Target{Addr: r.Addr, Port: r.Port, VIP: s.Addr, VPort: s.Port, Forward: r.ForwardMethod}
 }
 
 // checkKey names a real server's check in the scheduler.
@@ -396,6 +422,9 @@ func (d *daemon) loop(ctx context.Context) error {
 			d.drain()
 			d.updateSnapshot() // the checks' latest results
 		case <-resync:
+			if err := d.via.prepare(d.table); err != nil {
+				d.log.Error("resync of the via_vip services failed", "error", err)
+			}
 			if err := d.sync("resync"); err != nil {
 				d.log.Error("resync failed", "error", err)
 			}
@@ -476,10 +505,17 @@ func (d *daemon) reload(why string) error {
 	defer d.notify("READY=1")
 	table, err := d.load()
 	if err == nil {
-		err = checkable(table, d.env.Health.Options)
+		err = checkable(table, d.checks)
+	}
+	if err == nil {
+		_, err = d.via.check(table)
 	}
 	if err != nil {
 		d.log.Error("reload refused; the running configuration stays", "why", why, "error", err)
+		return err
+	}
+	if err := d.via.prepare(table); err != nil {
+		d.log.Error("reload: via_vip services", "error", err)
 		return err
 	}
 	d.table = table
@@ -517,5 +553,5 @@ func (d *daemon) stop(why string) error {
 			err = errors.Join(err, r)
 		}
 	}
-	return err
+	return errors.Join(err, d.via.remove())
 }

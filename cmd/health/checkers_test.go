@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/ipvs"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -62,6 +63,27 @@ func wantResult(t *testing.T, got, want Result) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("result (-want +got):\n%s", d)
 	}
+}
+
+// listen starts a TCP listener on loopback that accepts and closes, until
+// the test ends.
+func listen(t *testing.T) netip.AddrPort {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return netip.MustParseAddrPort(l.Addr().String())
 }
 
 // closedPort returns a local TCP or UDP address where nothing listens.
@@ -117,20 +139,7 @@ func blackhole(t *testing.T) string {
 }
 
 func TestTCP(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	lp := listen(t)
 	c := check(desired.CheckTCP)
 	c.Timeout = 300 * time.Millisecond
 	tests := []struct {
@@ -138,7 +147,7 @@ func TestTCP(t *testing.T) {
 		target string
 		want   Result
 	}{
-		{"listening", l.Addr().String(), Result{Up: true, Reason: "tcp connect ok"}},
+		{"listening", lp.String(), Result{Up: true, Reason: "tcp connect ok"}},
 		{"refused", closedPort(t, "tcp"), Result{Reason: "tcp connect refused"}},
 		{"blackhole", blackhole(t), Result{Reason: "tcp connect timeout"}},
 	}
@@ -154,21 +163,7 @@ func TestTCP(t *testing.T) {
 }
 
 func TestConnectTo(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	lp := targetOf(t, l.Addr().String())
+	lp := targetOf(t, listen(t).String())
 	closed := targetOf(t, closedPort(t, "tcp"))
 
 	// Only the port: the real server's address, the listener's port.
@@ -191,48 +186,59 @@ func TestConnectTo(t *testing.T) {
 func TestViaVIP(t *testing.T) {
 	c := check(desired.CheckTCP)
 	c.ViaVIP = true
-	tg := Target{Addr: netip.MustParseAddr("198.51.100.1"), Port: 80, VIP: netip.MustParseAddr("192.0.2.10"), VPort: 80}
+	tg := Target{Addr: netip.MustParseAddr("198.51.100.1"), Port: 8080, VIP: netip.MustParseAddr("192.0.2.10"), VPort: 80, Forward: ipvs.Route}
 	if _, err := NewChecker(c, tg, Options{}); !errors.Is(err, ErrViaVIP) {
 		t.Fatalf("NewChecker with via_vip and no dial hook: %v, want ErrViaVIP", err)
 	}
 
-	// The hook is given the service's and the real server's address and
-	// makes the connection.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	// The hook is given the service's address with the check's port, and
+	// the target, and makes the connection.
+	lp := listen(t)
 	type call struct {
 		Network string
-		VIP, RS netip.AddrPort
+		VIP     netip.AddrPort
+		Target  Target
 	}
 	var calls []call
-	dial := func(ctx context.Context, network string, vip, rs netip.AddrPort) (net.Conn, error) {
-		calls = append(calls, call{network, vip, rs})
+	dial := func(ctx context.Context, network string, vip netip.AddrPort, t Target) (net.Conn, error) {
+		calls = append(calls, call{network, vip, t})
 		var d net.Dialer
-		return d.DialContext(ctx, network, l.Addr().String())
+		return d.DialContext(ctx, network, lp.String())
 	}
 	wantResult(t, runCheck(t, c, tg, Options{ViaVIPDial: dial}), Result{Up: true, Reason: "tcp connect ok"})
-	want := []call{{"tcp", netip.MustParseAddrPort("192.0.2.10:80"), netip.MustParseAddrPort("198.51.100.1:80")}}
+	// connect_to's port replaces the service's.
+	c.ConnectPort = 8443
+	wantResult(t, runCheck(t, c, tg, Options{ViaVIPDial: dial}), Result{Up: true, Reason: "tcp connect ok"})
+	// A service of every port: the real server's port.
+	c.ConnectPort = 0
+	all := tg
+	all.VPort = 0
+	wantResult(t, runCheck(t, c, all, Options{ViaVIPDial: dial}), Result{Up: true, Reason: "tcp connect ok"})
+	want := []call{
+		{"tcp", netip.MustParseAddrPort("192.0.2.10:80"), tg},
+		{"tcp", netip.MustParseAddrPort("192.0.2.10:8443"), tg},
+		{"tcp", netip.MustParseAddrPort("192.0.2.10:8080"), all},
+	}
 	if d := cmp.Diff(want, calls, cmpNetip); d != "" {
 		t.Errorf("dial hook calls (-want +got):\n%s", d)
 	}
 
-	c = check(desired.CheckExec)
-	c.Command = []string{"true"}
-	c.ViaVIP = true
-	if _, err := NewChecker(c, tg, Options{ViaVIPDial: dial}); err == nil {
-		t.Error("an exec check with via_vip was accepted")
+	for _, bad := range []struct {
+		name   string
+		modify func(*desired.Check, *Target)
+		want   string
+	}{
+		{"exec", func(c *desired.Check, _ *Target) { c.Type, c.Command = desired.CheckExec, []string{"true"} }, "via_vip applies to tcp, http, https and udp checks, not exec"},
+		{"masq", func(_ *desired.Check, t *Target) { t.Forward = ipvs.Masquerade }, "via_vip needs a real server with direct routing or a tunnel (-g or -i); 198.51.100.1 forwards by Masq"},
+		{"connect_to address", func(c *desired.Check, _ *Target) { c.ConnectAddr = netip.MustParseAddr("198.51.100.2") }, "via_vip sends the check to the service's address: connect_to may give a port, not an address"},
+		{"fwmark", func(_ *desired.Check, t *Target) { t.VIP = netip.Addr{} }, "via_vip needs the service's address (not a firewall-mark service)"},
+	} {
+		c, tg := check(desired.CheckTCP), tg
+		c.ViaVIP = true
+		bad.modify(c, &tg)
+		if _, err := NewChecker(c, tg, Options{ViaVIPDial: dial}); err == nil || err.Error() != bad.want {
+			t.Errorf("%s: NewChecker: %v, want %q", bad.name, err, bad.want)
+		}
 	}
 }
 
@@ -255,7 +261,7 @@ func TestNewCheckerErrors(t *testing.T) {
 		{"no command", func(c *desired.Check) { c.Type = desired.CheckExec }, tg, "exec check: no command"},
 		{"via_vip of a fwmark service", func(c *desired.Check) { c.ViaVIP = true }, tg, "via_vip needs the service's address (not a firewall-mark service)"},
 	}
-	dial := func(context.Context, string, netip.AddrPort, netip.AddrPort) (net.Conn, error) { return nil, nil }
+	dial := func(context.Context, string, netip.AddrPort, Target) (net.Conn, error) { return nil, nil }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := check(desired.CheckTCP)

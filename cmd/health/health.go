@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/ipvs"
 )
 
 // Target is what a check is about: a real server and its service.
@@ -49,6 +50,9 @@ type Target struct {
 	// Addr for a firewall-mark service).
 	VIP   netip.Addr
 	VPort uint16
+	// Forward is the real server's forwarding method; a via_vip check
+	// needs direct routing or a tunnel.
+	Forward ipvs.ForwardMethod
 }
 
 // Result is the outcome of one check.
@@ -74,15 +78,17 @@ type Checker interface {
 	Check(ctx context.Context) Result
 }
 
-// ViaVIPDialFunc dials the service's address vip so that the packets reach
-// the real server rs through the load balancer's forwarding path (direct
-// routing or tunnel), for checks with ViaVIP.
-type ViaVIPDialFunc func(ctx context.Context, network string, vip, rs netip.AddrPort) (net.Conn, error)
+// ViaVIPDialFunc dials vip, the service's address and the check's port, so
+// that the packets reach the real server t.Addr through the load
+// balancer's forwarding path (t.Forward: direct routing or tunnel), for
+// checks with ViaVIP.
+type ViaVIPDialFunc func(ctx context.Context, network string, vip netip.AddrPort, t Target) (net.Conn, error)
 
 // Options are the settings of checkers that are not part of a check.
 type Options struct {
-	// ViaVIPDial makes the connections of checks with ViaVIP. lvsadm has
-	// none yet: while it is nil such checks are refused with ErrViaVIP.
+	// ViaVIPDial makes the connections of checks with ViaVIP; while it is
+	// nil such checks are refused with ErrViaVIP. lvsadm run's routes them
+	// through IPVS itself (cmd/daemon).
 	ViaVIPDial ViaVIPDialFunc
 	// RootCAs verifies https servers' certificates when a check's Verify is
 	// set; nil means the system's roots.
@@ -91,7 +97,7 @@ type Options struct {
 
 // ErrViaVIP is the error of a check with ViaVIP when no Options.ViaVIPDial
 // is given.
-var ErrViaVIP = errors.New("via_vip checks are not supported yet")
+var ErrViaVIP = errors.New("via_vip checks need a dialer of the forwarding path (Options.ViaVIPDial)")
 
 // bodyLimit is how much of an HTTP body a body regexp sees.
 const bodyLimit = 64 << 10
@@ -138,20 +144,17 @@ func NewChecker(c *desired.Check, t Target, opts Options) (Checker, error) {
 	dst := netip.AddrPortFrom(addr, port)
 	d := dialer{timeout: timeoutOf(c), addr: dst.String()}
 	if c.ViaVIP {
+		vip, err := viaVIPAddr(c, t, port)
+		if err != nil {
+			return nil, err
+		}
 		if opts.ViaVIPDial == nil {
 			return nil, ErrViaVIP
 		}
-		if !t.VIP.IsValid() {
-			return nil, errors.New("via_vip needs the service's address (not a firewall-mark service)")
-		}
-		vport := t.VPort
-		if vport == 0 {
-			vport = port
-		}
-		vip := netip.AddrPortFrom(t.VIP, vport)
 		d.via = func(ctx context.Context, network string) (net.Conn, error) {
-			return opts.ViaVIPDial(ctx, network, vip, dst)
+			return opts.ViaVIPDial(ctx, network, vip, t)
 		}
+		dst = vip // for the Host header and SNI defaults
 	}
 
 	switch c.Type {
@@ -189,6 +192,27 @@ func validate(c *desired.Check) error {
 		return errors.New("exec check: no command")
 	}
 	return nil
+}
+
+// viaVIPAddr is where a via_vip check connects: the service's address,
+// with connect_to's port, else the service's, else (a service of every
+// port) the check's port. The packets carry the VIP, so connect_to may not
+// name another address.
+func viaVIPAddr(c *desired.Check, t Target, port uint16) (netip.AddrPort, error) {
+	if !t.VIP.IsValid() {
+		return netip.AddrPort{}, errors.New("via_vip needs the service's address (not a firewall-mark service)")
+	}
+	if t.Forward != ipvs.Route && t.Forward != ipvs.Tunnel {
+		return netip.AddrPort{}, fmt.Errorf("via_vip needs a real server with direct routing or a tunnel (-g or -i); %s forwards by %s", t.Addr, t.Forward)
+	}
+	if c.ConnectAddr.IsValid() {
+		return netip.AddrPort{}, errors.New("via_vip sends the check to the service's address: connect_to may give a port, not an address")
+	}
+	vport := t.VPort
+	if c.ConnectPort != 0 || vport == 0 {
+		vport = port
+	}
+	return netip.AddrPortFrom(t.VIP, vport), nil
 }
 
 func timeoutOf(c *desired.Check) time.Duration {

@@ -203,7 +203,7 @@ func Fetch(client, addr string, n int) map[string]int {
 // the lvsadm binary's director and realserver roles. The IPVS table is
 // empty: the test fills it.
 type Cluster struct {
-	Mode     string // "nat" or "dr"
+	Mode     string // "nat", "dr" or "tun"
 	VIP      string
 	Client   string
 	Director string
@@ -215,10 +215,16 @@ type Cluster struct {
 
 // NewCluster builds a cluster. NAT: the client and the director's eth0 on
 // 203.0.113.0/24 (VIP 203.0.113.10), the real servers behind the director's
-// eth1 on 198.51.100.0/24. DR: everybody on 198.51.100.0/24, VIP
-// 198.51.100.10 on the director and on the real servers' lo.
+// eth1 on 198.51.100.0/24. DR and TUN: everybody on 198.51.100.0/24, VIP
+// 198.51.100.10 on the director and on the real servers' lo (DR) or tunl0
+// (TUN).
 func NewCluster(t testing.TB, mode string) *Cluster {
 	t.Helper()
+	if mode == "tun" {
+		if out, err := exec.Command("modprobe", "ipip").CombinedOutput(); err != nil {
+			SkipOrFail(t, "ipip not available: %v %s", err, out)
+		}
+	}
 	c := &Cluster{Mode: mode, bin: Lvsadm(t), Client: NewNS(t), Director: NewNS(t), RS: [2]string{NewNS(t), NewNS(t)}}
 	lan := NewSegment(t)
 	switch mode {
@@ -228,7 +234,7 @@ func NewCluster(t testing.TB, mode string) *Cluster {
 		public.Plug(c.Client, "eth0", "203.0.113.100/24")
 		public.Plug(c.Director, "eth0", "203.0.113.1/24")
 		lan.Plug(c.Director, "eth1", "198.51.100.1/24")
-	case "dr":
+	case "dr", "tun":
 		c.VIP = "198.51.100.10"
 		lan.Plug(c.Client, "eth0", "198.51.100.100/24")
 		lan.Plug(c.Director, "eth0", "198.51.100.1/24")
@@ -241,7 +247,7 @@ func NewCluster(t testing.TB, mode string) *Cluster {
 		if mode == "nat" {
 			IP(t, "-n", rs, "route", "add", "default", "via", "198.51.100.1")
 		} else {
-			Run(t, rs, c.bin, "realserver", "up", "--mode", "dr", "--vip", c.VIP, "--iface", "eth0")
+			c.RealServerUp(t, i)
 			t.Cleanup(func() { Exec(rs, c.bin, "realserver", "down") })
 		}
 		c.Web[i] = StartWeb(t, rs, fmt.Sprintf("rs%d", i+1))
@@ -249,10 +255,24 @@ func NewCluster(t testing.TB, mode string) *Cluster {
 	if mode == "nat" {
 		Run(t, c.Director, c.bin, "director", "up", "--mode", "nat", "--vip", c.VIP, "--iface", "eth0", "--rs-iface", "eth1")
 	} else {
-		Run(t, c.Director, c.bin, "director", "up", "--mode", "dr", "--vip", c.VIP, "--iface", "eth0")
+		Run(t, c.Director, c.bin, "director", "up", "--mode", mode, "--vip", c.VIP, "--iface", "eth0")
 	}
 	t.Cleanup(func() { Exec(c.Director, c.bin, "director", "down") })
 	return c
+}
+
+// RealServerUp gives DR or TUN real server i the VIP (lvsadm realserver
+// up); RealServerDown takes it away.
+func (c *Cluster) RealServerUp(t testing.TB, i int) {
+	t.Helper()
+	Run(t, c.RS[i], c.bin, "realserver", "up", "--mode", c.Mode, "--vip", c.VIP, "--iface", "eth0")
+}
+
+// RealServerDown undoes RealServerUp: real server i still answers on its
+// own address, but drops what reaches it for the VIP.
+func (c *Cluster) RealServerDown(t testing.TB, i int) {
+	t.Helper()
+	Run(t, c.RS[i], c.bin, "realserver", "down")
 }
 
 // Lvsadm runs the lvsadm binary in the director's namespace and fails the
