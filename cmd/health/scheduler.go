@@ -319,10 +319,11 @@ func (s *Scheduler) loop() {
 	defer s.loopWG.Done()
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
+	var started []run
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
-		s.startDue(now)
+		started = s.startDue(now, started[:0])
 		s.armed = time.Time{}
 		wait := time.Duration(-1)
 		if len(s.queue) > 0 {
@@ -333,6 +334,11 @@ func (s *Scheduler) loop() {
 			wait = s.armed.Sub(now)
 		}
 		s.mu.Unlock()
+		// Outside the lock: a probe may finish before start returns.
+		for i := range started {
+			s.start(started[i])
+			started[i] = run{}
+		}
 		if wait >= 0 {
 			timer.Reset(wait)
 		} else {
@@ -359,18 +365,40 @@ type run struct {
 // workerIdle is how long a worker waits for a run before it ends.
 const workerIdle = 10 * time.Second
 
-// startDue starts every check due at now. s.mu is held.
-func (s *Scheduler) startDue(now time.Time) {
+// startDue starts every check due at now: it hands each to a worker, or
+// appends those that start without one (startChecker) to started for the
+// loop to start once it has released s.mu, which is held.
+func (s *Scheduler) startDue(now time.Time, started []run) []run {
 	for len(s.queue) > 0 && !s.queue[0].next.After(now) {
 		e := heap.Pop(&s.queue).(*entry)
 		s.running++
 		r := run{e: e, gen: e.gen, c: e.checker, slot: e.next}
-		select {
-		case s.runs <- r:
-		default:
-			s.runWG.Add(1)
-			go s.worker(r)
+		if _, ok := r.c.(startChecker); ok {
+			started = append(started, r)
+			continue
 		}
+		s.toWorker(r)
+	}
+	return started
+}
+
+func (s *Scheduler) toWorker(r run) {
+	select {
+	case s.runs <- r:
+	default:
+		s.runWG.Add(1)
+		go s.worker(r)
+	}
+}
+
+// start starts r's probe, whose result comes from the checker's own
+// goroutine; or hands r to a worker if its checker cannot start it.
+func (s *Scheduler) start(r run) {
+	begin := s.clock.Now()
+	if !r.c.(startChecker).start(func(res Result) { s.finish(r, begin, res) }) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.toWorker(r)
 	}
 }
 
@@ -399,9 +427,14 @@ func (s *Scheduler) worker(r run) {
 
 // run runs one check and counts its result.
 func (s *Scheduler) run(ctx context.Context, r run) {
-	e, gen, slot := r.e, r.gen, r.slot
 	start := s.clock.Now()
-	res := r.c.Check(ctx)
+	s.finish(r, start, r.c.Check(ctx))
+}
+
+// finish counts the result of r, which started at start, and schedules
+// its next run.
+func (s *Scheduler) finish(r run, start time.Time, res Result) {
+	e, gen, slot := r.e, r.gen, r.slot
 	end := s.clock.Now()
 	res.Time, res.Latency = start, end.Sub(start)
 

@@ -100,7 +100,13 @@ func (t *fakeTimer) Stop() {
 func settle(s *Scheduler) {
 	s.mu.Lock()
 	for {
-		s.startDue(s.clock.Now())
+		if started := s.startDue(s.clock.Now(), nil); len(started) > 0 {
+			s.mu.Unlock()
+			for _, r := range started {
+				s.start(r)
+			}
+			s.mu.Lock()
+		}
 		if s.running == 0 {
 			break
 		}
