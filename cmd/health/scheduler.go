@@ -254,7 +254,8 @@ func (s *Scheduler) Stats() Stats {
 
 // Close stops every check (a running exec check's processes are killed)
 // and returns once they have ended and every event already due has been
-// delivered. Nothing is delivered after.
+// delivered. Nothing is delivered after. (A TCP connect under way on the
+// connector ends on its own within its timeout; its result is dropped.)
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	if s.closed {

@@ -8,12 +8,14 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lvsadm/lvsadm/cmd/desired"
+	"github.com/lvsadm/lvsadm/ipvs"
 )
 
 // cmpNetip compares netip values by ==.
@@ -635,7 +637,15 @@ func TestSameCheckFields(t *testing.T) {
 
 // End to end with the real clock and TCP checks: a listener that goes away
 // takes its server down, and one that comes back brings it up.
+// TestSchedulerTCP: a tcp check goes down and up with its server, both one
+// the scheduler starts on the connector and one with via_vip, which a
+// worker runs through the dial hook.
 func TestSchedulerTCP(t *testing.T) {
+	t.Run("direct", func(t *testing.T) { testSchedulerTCP(t, false) })
+	t.Run("via_vip", func(t *testing.T) { testSchedulerTCP(t, true) })
+}
+
+func testSchedulerTCP(t *testing.T, via bool) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -652,11 +662,20 @@ func TestSchedulerTCP(t *testing.T) {
 	}
 	go serve(l)
 	events := make(chan Event, 10)
-	s := New(Config{OnEvent: func(ev Event) { events <- ev }})
+	var dials atomic.Int64
+	opts := Options{ViaVIPDial: func(ctx context.Context, network string, _ netip.AddrPort, _ Target) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	s := New(Config{OnEvent: func(ev Event) { events <- ev }, Options: opts})
 	defer s.Close()
 	c := check(desired.CheckTCP)
 	c.Interval, c.RetryInterval, c.Timeout, c.Warmup, c.Rise, c.Fall = 50*time.Millisecond, 20*time.Millisecond, time.Second, 10*time.Millisecond, 2, 2
-	if _, err := s.Set("rs", c, targetOf(t, addr)); err != nil {
+	c.ViaVIP = via
+	tg := targetOf(t, addr)
+	tg.Forward = ipvs.Route
+	if _, err := s.Set("rs", c, tg); err != nil {
 		t.Fatal(err)
 	}
 	wait := func(up bool, reason string) {
@@ -685,5 +704,8 @@ func TestSchedulerTCP(t *testing.T) {
 	wait(true, "up after 2 successes (tcp connect ok)")
 	if st := s.Stats(); st.MaxLate > 100*time.Millisecond {
 		t.Errorf("a check started %v late", st.MaxLate)
+	}
+	if n := dials.Load(); via != (n > 0) {
+		t.Errorf("the via_vip hook dialed %d times", n)
 	}
 }
