@@ -37,3 +37,46 @@ func BenchmarkPlanIntoEmpty(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlanNoChange is lvsadm plan of the 10,000 x 10 table against a
+// kernel that has it, the real servers read from /proc/net/ip_vs text:
+// read the file into a table, diff, print the (empty) plan.
+func BenchmarkPlanNoChange(b *testing.B) {
+	text := benchtable.Rules()
+	k := ipvstest.New()
+	c, err := ipvs.NewFromConn(k.NetlinkConn())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	want, err := desired.ParseRules("b", strings.NewReader(text), compat.Parser{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Make(c, nil, want, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := Apply(c, p, ApplyOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	proc := procText(b, c)
+	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(proc)), nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		want, err := desired.ParseRules("b", strings.NewReader(text), compat.Parser{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := Make(c, open, want, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !p.Empty() {
+			b.Fatalf("%d changes, want none", len(p.Changes))
+		}
+		if err := p.WriteText(io.Discard, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ package reconcile
 
 import (
 	"io"
+	"slices"
 
 	"github.com/lvsadm/lvsadm/cmd/desired"
 	"github.com/lvsadm/lvsadm/cmd/internal/kerneltable"
@@ -99,18 +100,25 @@ type Options struct {
 	FullRead bool
 }
 
-// current is the kernel's table: each service with its destinations.
+// current is the kernel's table as diff reads it: the services, and each
+// one's real servers on demand, so that a large table's servers need not
+// all be held at once.
 type current struct {
 	services []ipvs.ServiceEntry
-	dests    [][]ipvs.DestinationEntry
 	index    map[ipvs.ServiceKey]int
-	client   *ipvs.Client
+	// dests appends service i's real servers to dst; they may lack what
+	// /proc does not show.
+	dests func(dst []ipvs.DestinationEntry, i int) ([]ipvs.DestinationEntry, error)
+	// complete returns service i's real servers with every field, in a
+	// slice of their own that changes may point into; have is what dests
+	// gave, or nil.
+	complete func(i int, have []ipvs.DestinationEntry) ([]ipvs.DestinationEntry, error)
 }
 
 // Make reads the kernel's table once and plans the changes that make it
 // want. openProc opens /proc/net/ip_vs (nil: read everything over netlink).
-// Services with real servers to edit or remove are then read again over
-// netlink, so that their edits and rollbacks carry every field.
+// A service whose real servers are to be edited or removed is read again
+// over netlink, so that their edits and rollbacks carry every field.
 func Make(c *ipvs.Client, openProc func() (io.ReadCloser, error), want *desired.Table, o Options) (*Plan, error) {
 	netlinkFor := needsNetlink(want)
 	if o.FullRead {
@@ -121,34 +129,20 @@ func Make(c *ipvs.Client, openProc func() (io.ReadCloser, error), want *desired.
 		return nil, err
 	}
 	tbl.NetlinkFor = func(s *ipvs.ServiceEntry) bool { return netlinkFor[desired.Key(s.ServiceKey)] }
-	cur := &current{services: tbl.Services, dests: make([][]ipvs.DestinationEntry, len(tbl.Services)),
-		index: make(map[ipvs.ServiceKey]int, len(tbl.Services)), client: c}
+	cur := &current{services: tbl.Services, index: make(map[ipvs.ServiceKey]int, len(tbl.Services)), dests: tbl.Dests,
+		complete: func(i int, have []ipvs.DestinationEntry) ([]ipvs.DestinationEntry, error) {
+			if tbl.FromProc(i) {
+				return c.Destinations(tbl.Services[i].ServiceKey)
+			}
+			if have == nil {
+				return tbl.Dests(nil, i)
+			}
+			return slices.Clone(have), nil
+		}}
 	for i := range tbl.Services {
 		cur.index[desired.Key(tbl.Services[i].ServiceKey)] = i
-		if cur.dests[i], err = tbl.Dests(nil, i); err != nil {
-			return nil, err
-		}
 	}
-	plan := diff(cur, want, o)
-	// Edits, drains and rollbacks write whole destinations: make sure the
-	// old ones are complete.
-	refresh := map[int]bool{}
-	for _, ch := range plan.Changes {
-		if ch.Action != Add && (ch.IsServer() || ch.Action == Remove) {
-			if i, ok := cur.index[desired.Key(ch.Service.ServiceKey)]; ok && !netlinkFor[desired.Key(ch.Service.ServiceKey)] {
-				refresh[i] = true
-			}
-		}
-	}
-	if len(refresh) == 0 || openProc == nil {
-		return plan, nil
-	}
-	for i := range refresh {
-		if cur.dests[i], err = c.Destinations(cur.services[i].ServiceKey); err != nil {
-			return nil, err
-		}
-	}
-	return diff(cur, want, o), nil
+	return diff(cur, want, o)
 }
 
 // needsNetlink names the desired services whose servers have fields
@@ -171,16 +165,19 @@ func needsNetlink(want *desired.Table) map[ipvs.ServiceKey]bool {
 // services in file order, each followed by its real servers' changes
 // (additions, edits, then removals, so that capacity comes before it
 // goes), then the services to prune.
-func diff(cur *current, want *desired.Table, o Options) *Plan {
+func diff(cur *current, want *desired.Table, o Options) (*Plan, error) {
 	var p Plan
-	// Room for adding everything: a large apply into an empty kernel
-	// otherwise copies the growing list several times over.
-	size := len(want.Services)
+	// Room for adding every service the kernel lacks: a large apply into an
+	// empty kernel otherwise copies the growing list several times over.
+	size := 0
 	for i := range want.Services {
-		size += len(want.Services[i].Servers)
+		if _, exists := cur.index[desired.Key(want.Services[i].ServiceKey)]; !exists {
+			size += 1 + len(want.Services[i].Servers)
+		}
 	}
 	p.Changes = make([]Change, 0, size)
 	named := make(map[ipvs.ServiceKey]bool, len(want.Services))
+	var scratch []ipvs.DestinationEntry // one service's servers at a time
 	for i := range want.Services {
 		ws := &want.Services[i]
 		key := desired.Key(ws.ServiceKey)
@@ -198,16 +195,45 @@ func diff(cur *current, want *desired.Table, o Options) *Plan {
 			old := ks
 			p.Changes = append(p.Changes, Change{Action: Edit, Service: ws.Service, OldService: &old, Source: ws.Source})
 		}
-		p.Changes = append(p.Changes, diffServers(ws, cur.dests[ci])...)
+		have, err := cur.dests(scratch[:0], ci)
+		if err != nil {
+			return nil, err
+		}
+		scratch = have
+		changes := diffServers(ws, have)
+		if pointsInto(changes) {
+			// Edits and removals keep the kernel's servers (for drains
+			// and rollbacks): complete ones, in memory of their own.
+			if have, err = cur.complete(ci, have); err != nil {
+				return nil, err
+			}
+			changes = diffServers(ws, have)
+		}
+		p.Changes = append(p.Changes, changes...)
 	}
 	if o.Prune {
 		for i := range cur.services {
 			if !named[desired.Key(cur.services[i].ServiceKey)] {
-				p.Changes = append(p.Changes, Change{Action: Remove, Service: cur.services[i].Service, Servers: cur.dests[i]})
+				servers, err := cur.complete(i, nil)
+				if err != nil {
+					return nil, err
+				}
+				p.Changes = append(p.Changes, Change{Action: Remove, Service: cur.services[i].Service, Servers: servers})
 			}
 		}
 	}
-	return &p
+	return &p, nil
+}
+
+// pointsInto reports whether one of a service's changes keeps a kernel
+// server: an edit (its old state) or a removal.
+func pointsInto(changes []Change) bool {
+	for i := range changes {
+		if changes[i].Action != Add {
+			return true
+		}
+	}
+	return false
 }
 
 func diffServers(ws *desired.Service, have []ipvs.DestinationEntry) []Change {
@@ -282,7 +308,12 @@ func sameServer(k, w *ipvs.Destination) bool {
 // caller that knows what it last applied (the health-checking daemon).
 // Servers whose desired state has no thresholds compare as usual.
 func Between(before, after *desired.Table) *Plan {
-	cur := &current{index: map[ipvs.ServiceKey]int{}}
+	var all [][]ipvs.DestinationEntry
+	cur := &current{index: map[ipvs.ServiceKey]int{},
+		dests: func(_ []ipvs.DestinationEntry, i int) ([]ipvs.DestinationEntry, error) { return all[i], nil },
+		complete: func(i int, _ []ipvs.DestinationEntry) ([]ipvs.DestinationEntry, error) {
+			return all[i], nil
+		}}
 	for i := range before.Services {
 		s := &before.Services[i]
 		cur.index[desired.Key(s.ServiceKey)] = len(cur.services)
@@ -291,7 +322,8 @@ func Between(before, after *desired.Table) *Plan {
 		for j := range s.Servers {
 			dests[j] = ipvs.DestinationEntry{Destination: s.Servers[j].Destination}
 		}
-		cur.dests = append(cur.dests, dests)
+		all = append(all, dests)
 	}
-	return diff(cur, after, Options{})
+	p, _ := diff(cur, after, Options{}) // reads nothing that can fail
+	return p
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -368,5 +369,86 @@ func TestBetween(t *testing.T) {
 	want := "~ -e -t 192.0.2.10:80 -r 198.51.100.1:80 -m -w 0   # weight 1 -> 0   (t.rules:2)\n- -d -t 192.0.2.10:80 -r 198.51.100.2:80\nPlan: 0 to add, 1 to change, 1 to remove.\n"
 	if diff := cmp.Diff(want, planText(Between(before, after))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// procText is the fake kernel's IPv4 TCP table as /proc/net/ip_vs shows
+// it (no thresholds), for plans that read real servers from there.
+func procText(t testing.TB, c *ipvs.Client) string {
+	t.Helper()
+	hex := func(a netip.Addr, port uint16) string {
+		b := a.As4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", b[0], b[1], b[2], b[3], port)
+	}
+	var b strings.Builder
+	b.WriteString("IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+	svcs, err := c.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range svcs {
+		fmt.Fprintf(&b, "TCP  %s %s \n", hex(s.Addr, s.Port), s.Scheduler)
+		dests, err := c.Destinations(s.ServiceKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dests {
+			fmt.Fprintf(&b, "  -> %s      %-7s %-6d %-10d %-10d\n", hex(d.Addr, d.Port), d.ForwardMethod, d.Weight, 0, 0)
+		}
+	}
+	return b.String()
+}
+
+// TestPlanFromProc: a plan that reads the real servers from /proc equals
+// one that reads them over netlink, and reads over netlink again only the
+// service whose real server it edits, so that the change holds the
+// kernel's whole server (its threshold, which /proc does not show) for a
+// rollback; a pruned service's servers are whole too.
+func TestPlanFromProc(t *testing.T) {
+	f := newFake(t)
+	const kernel = `-A -t 192.0.2.10:80 -s wlc
+-a -t 192.0.2.10:80 -r 198.51.100.1:80 -m -w 1 -x 50
+-a -t 192.0.2.10:80 -r 198.51.100.2:80 -m -w 2
+-A -t 192.0.2.11:80 -s rr
+-a -t 192.0.2.11:80 -r 198.51.100.3:80 -m -w 1
+-A -t 192.0.2.12:80 -s rr
+-a -t 192.0.2.12:80 -r 198.51.100.4:80 -m -w 1 -x 20 -y 7
+`
+	if err := f.apply(rules(t, kernel), Options{}, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	proc := procText(t, f.c)
+	opener := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(proc)), nil }
+	// The first server's weight changes; the third service is not named.
+	want := rules(t, strings.Replace(strings.Split(kernel, "-A -t 192.0.2.12")[0], "-m -w 1 -x 50", "-m -w 5 -x 50", 1))
+
+	sends := f.k.Sends()
+	p, err := Make(f.c, opener, want, Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The service dump, the edited service's real servers and the pruned
+	// one's.
+	if n := f.k.Sends() - sends; n != 3 {
+		t.Errorf("the plan made %d netlink requests, want 3", n)
+	}
+	full := f.plan(want, Options{Prune: true, FullRead: true})
+	if diff := cmp.Diff(planText(full), planText(p)); diff != "" {
+		t.Errorf("plan from /proc (-from netlink +from /proc):\n%s", diff)
+	}
+	var edit, prune *Change
+	for i := range p.Changes {
+		switch c := &p.Changes[i]; {
+		case c.Action == Edit && c.IsServer():
+			edit = c
+		case c.Action == Remove && !c.IsServer():
+			prune = c
+		}
+	}
+	if edit == nil || edit.OldServer.UpperThreshold != 50 || edit.OldServer.Weight != 1 {
+		t.Errorf("the edit's old server: %+v, want weight 1 and threshold 50 (whole, from netlink)", edit)
+	}
+	if prune == nil || len(prune.Servers) != 1 || prune.Servers[0].LowerThreshold != 7 {
+		t.Errorf("the pruned service's servers: %+v, want one with lower threshold 7", prune)
 	}
 }

@@ -79,11 +79,18 @@ func matches(procs []procipvs.Service, svcs []ipvs.ServiceEntry) bool {
 	return true
 }
 
+// FromProc reports whether Dests reads Services[i]'s destinations from
+// /proc, which lacks some of their fields (Dests may still fall back to
+// netlink for it).
+func (t *Table) FromProc(i int) bool {
+	return t.procs != nil && (t.NetlinkFor == nil || !t.NetlinkFor(&t.Services[i]))
+}
+
 // Dests appends the destinations of Services[i] to dst. The error is a
 // netlink dump's.
 func (t *Table) Dests(dst []ipvs.DestinationEntry, i int) ([]ipvs.DestinationEntry, error) {
 	svc := &t.Services[i]
-	if t.procs != nil && (t.NetlinkFor == nil || !t.NetlinkFor(svc)) {
+	if t.FromProc(i) {
 		n := len(dst)
 		dests, err := t.procs[i].AppendDests(dst)
 		if err == nil && !hasTunnel(dests[n:]) {
