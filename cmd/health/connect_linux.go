@@ -6,39 +6,29 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// connector makes the TCP connections of tcp checks as keepalived's checker
-// thread does: a non-blocking connect per check, all of them in one epoll
-// set, and one goroutine that reaps them and enforces their timeouts. A
-// check costs its system calls (socket, connect, epoll_ctl, close) and no
-// goroutine, timer, context or poller registration of its own. The
-// goroutine waits for the epoll set in Go's poller (an epoll descriptor is
-// readable while it has events), with a read deadline at the earliest
-// timeout, rather than in a blocking epoll_wait that would hold a thread.
+// connector makes the TCP connections of a Scheduler's tcp checks as
+// keepalived's checker thread does: a non-blocking connect per check, all
+// of them in one epoll set that the scheduler's goroutine reaps without
+// waiting (reap) each time it wakes, every minSleep at most while
+// connections are under way. A check thus costs its system calls (socket,
+// connect, epoll_ctl, setsockopt, close) and no goroutine, timer, context
+// or wake-up of its own. Only the scheduler's goroutine uses it.
 type connector struct {
-	epfd int
-	set  *os.File // epfd, for the poller
-	rc   syscall.RawConn
-
-	mu         sync.Mutex
-	closed     bool
+	epfd       int
 	pending    map[int32]*connectProbe // by socket
 	byDeadline probeHeap
-	seq        uint32
-	sleepUntil time.Time // the read deadline of the loop's wait; zero: none
-	done       chan struct{}
+	events     []unix.EpollEvent
+	expired    []*connectProbe
 }
 
 // connectProbe is one connection under way.
 type connectProbe struct {
 	fd       int32
-	seq      uint32 // tells a reused descriptor number from this probe's
 	deadline time.Time
 	index    int // in byDeadline
 	finish   func(error)
@@ -47,7 +37,7 @@ type connectProbe struct {
 // errConnectTimeout is a connection not made within its timeout.
 var errConnectTimeout = os.ErrDeadlineExceeded
 
-// errConnectorClosed ends the connections under way at Close.
+// errConnectorClosed ends the connections under way at close.
 var errConnectorClosed = errors.New("canceled")
 
 func newConnector() (*connector, error) {
@@ -55,25 +45,12 @@ func newConnector() (*connector, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	// Non-blocking, so that os.NewFile hands it to the poller.
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		return nil, os.NewSyscallError("fcntl", err)
-	}
-	set := os.NewFile(uintptr(epfd), "epoll")
-	rc, err := set.SyscallConn()
-	if err != nil {
-		set.Close()
-		return nil, err
-	}
-	c := &connector{epfd: epfd, set: set, rc: rc, pending: map[int32]*connectProbe{}, done: make(chan struct{})}
-	go c.loop()
-	return c, nil
+	return &connector{epfd: epfd, pending: map[int32]*connectProbe{}, events: make([]unix.EpollEvent, 256)}, nil
 }
 
-// start connects to addr and calls finish, from the connector's goroutine
-// or (when the connection cannot even be started) from start's, with nil
-// once the connection is made (and reset at once), the connect's error,
+// start connects to addr. finish is called once, from reap or close, or
+// from start itself when the connection is made or fails at once: with
+// nil once the connection is made (and reset), the connect's error,
 // errConnectTimeout after timeout, or errConnectorClosed.
 func (c *connector) start(addr netip.AddrPort, timeout time.Duration, finish func(error)) {
 	family, sa := unix.AF_INET, unix.Sockaddr(nil)
@@ -98,34 +75,15 @@ func (c *connector) start(addr netip.AddrPort, timeout time.Duration, finish fun
 		finish(os.NewSyscallError("connect", err))
 		return
 	}
-
-	p := &connectProbe{fd: int32(fd), deadline: time.Now().Add(timeout), finish: finish}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		unix.Close(fd)
-		finish(errConnectorClosed)
-		return
-	}
-	c.seq++
-	p.seq = c.seq
-	// Registered under the lock, so that the loop neither sees an event of
-	// a probe it does not know nor times one out before it is registered.
-	// The sequence number rides in the event's data beside the descriptor.
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLONESHOT, Fd: p.fd, Pad: int32(p.seq)}
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLONESHOT, Fd: int32(fd)}
 	if err := unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		c.mu.Unlock()
 		unix.Close(fd)
 		finish(os.NewSyscallError("epoll_ctl", err))
 		return
 	}
+	p := &connectProbe{fd: int32(fd), deadline: time.Now().Add(timeout), finish: finish}
 	c.pending[p.fd] = p
 	heap.Push(&c.byDeadline, p)
-	if c.sleepUntil.IsZero() || p.deadline.Before(c.sleepUntil) {
-		c.sleepUntil = p.deadline
-		c.set.SetReadDeadline(p.deadline)
-	}
-	c.mu.Unlock()
 }
 
 // reset ends a made connection with a reset, which leaves no TIME_WAIT
@@ -145,104 +103,69 @@ func zoneID(a netip.Addr) uint32 {
 	return 0
 }
 
-// take removes the probe of fd if it is still the one numbered seq.
-func (c *connector) take(fd int32, seq uint32) *connectProbe {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.pending[fd]
-	if p == nil || p.seq != seq {
-		return nil
-	}
-	delete(c.pending, fd)
-	heap.Remove(&c.byDeadline, p.index)
-	return p
-}
+// underWay reports whether connections are under way, which reap must
+// then see within minSleep.
+func (c *connector) underWay() bool { return len(c.pending) > 0 }
 
-func (c *connector) loop() {
-	defer close(c.done)
-	events := make([]unix.EpollEvent, 256)
-	var expired []*connectProbe
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return
+// reap finishes the connections that are made or failed, and then those
+// whose timeout has passed by now. It does not wait.
+func (c *connector) reap(now time.Time) {
+	for len(c.pending) > 0 {
+		n, err := unix.EpollWait(c.epfd, c.events, 0)
+		if err == unix.EINTR {
+			continue
 		}
-		c.sleepUntil = time.Time{}
-		if len(c.byDeadline) > 0 {
-			c.sleepUntil = c.byDeadline[0].deadline
-		}
-		c.set.SetReadDeadline(c.sleepUntil)
-		c.mu.Unlock()
-
-		// Reap what is ready; wait in the poller while nothing is, until
-		// the deadline (the error then says so, and the timeouts run).
-		n := 0
-		c.rc.Read(func(fd uintptr) bool {
-			var err error
-			n, err = unix.EpollWait(int(fd), events, 0)
-			return err != unix.EINTR && n != 0
-		})
-		for _, ev := range events[:max(n, 0)] {
-			p := c.take(ev.Fd, uint32(ev.Pad))
+		for _, ev := range c.events[:max(n, 0)] {
+			p := c.pending[ev.Fd]
 			if p == nil {
 				continue
 			}
-			fd := int(p.fd)
-			if ev.Events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-				errno, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-				unix.Close(fd)
-				switch {
-				case gerr != nil:
-					p.finish(os.NewSyscallError("getsockopt", gerr))
-				case errno != 0:
-					p.finish(os.NewSyscallError("connect", unix.Errno(errno)))
-				default:
-					p.finish(os.NewSyscallError("connect", unix.ECONNRESET))
-				}
-				continue
-			}
-			p.finish(reset(fd))
+			delete(c.pending, ev.Fd)
+			heap.Remove(&c.byDeadline, p.index)
+			p.finish(connected(int(p.fd), ev.Events))
 		}
-
-		now := time.Now()
-		c.mu.Lock()
-		for len(c.byDeadline) > 0 && !c.byDeadline[0].deadline.After(now) {
-			p := heap.Pop(&c.byDeadline).(*connectProbe)
-			delete(c.pending, p.fd)
-			expired = append(expired, p)
+		if n < len(c.events) {
+			break
 		}
-		c.mu.Unlock()
-		for i, p := range expired {
-			unix.Close(int(p.fd))
-			p.finish(errConnectTimeout)
-			expired[i] = nil
-		}
-		expired = expired[:0]
 	}
+	for len(c.byDeadline) > 0 && !c.byDeadline[0].deadline.After(now) {
+		p := heap.Pop(&c.byDeadline).(*connectProbe)
+		delete(c.pending, p.fd)
+		c.expired = append(c.expired, p)
+	}
+	for i, p := range c.expired {
+		unix.Close(int(p.fd))
+		p.finish(errConnectTimeout)
+		c.expired[i] = nil
+	}
+	c.expired = c.expired[:0]
 }
 
-// close ends the connections under way with errConnectorClosed and stops
-// the loop.
-func (c *connector) close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
+// connected ends the connection whose epoll events are events: reset if it
+// was made, closed with its error if not.
+func connected(fd int, events uint32) error {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+		return reset(fd)
 	}
-	c.closed = true
-	c.set.SetReadDeadline(time.Unix(1, 0)) // ends the loop's wait
-	c.mu.Unlock()
-	<-c.done
-	c.mu.Lock()
-	probes := c.byDeadline
-	c.byDeadline, c.pending = nil, nil
-	c.mu.Unlock()
-	for _, p := range probes {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	unix.Close(fd)
+	switch {
+	case err != nil:
+		return os.NewSyscallError("getsockopt", err)
+	case errno != 0:
+		return os.NewSyscallError("connect", unix.Errno(errno))
+	}
+	return os.NewSyscallError("connect", unix.ECONNRESET)
+}
+
+// close ends the connections under way with errConnectorClosed.
+func (c *connector) close() {
+	for _, p := range c.byDeadline {
 		unix.Close(int(p.fd))
 		p.finish(errConnectorClosed)
 	}
-	c.set.Close()
+	c.byDeadline, c.pending = nil, nil
+	unix.Close(c.epfd)
 }
 
 // probeHeap orders probes by deadline.

@@ -3,13 +3,18 @@
 package health
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 )
 
-// connector is Linux's; elsewhere tcp checks dial with package net.
+// connector is Linux's; elsewhere tcp checks run in workers with package
+// net, and a Scheduler has none.
 type connector struct{}
 
-func sharedConnector() *connector { return nil }
+func newConnector() (*connector, error) { return nil, errors.New("no connector here") }
 
 func (*connector) start(netip.AddrPort, time.Duration, func(error)) {}
+func (*connector) underWay() bool                                   { return false }
+func (*connector) reap(time.Time)                                   {}
+func (*connector) close()                                           {}

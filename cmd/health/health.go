@@ -244,49 +244,38 @@ type noneChecker struct{}
 
 func (noneChecker) Check(context.Context) Result { return Result{Up: true, Reason: "none"} }
 
-// tcpChecker connects and closes, through the shared connector where
-// there is one (Linux) and the check is not via_vip.
+// tcpChecker connects and closes: on a Scheduler's connector where it has
+// one and the check is not via_vip, else with package net.
 type tcpChecker struct {
 	d    dialer
 	addr netip.AddrPort
 }
 
-// startChecker is a Checker that can start a probe and have its result
-// delivered, without a goroutine of its own waiting for it.
+// startChecker is a Checker that a Scheduler can start on its connector,
+// without a goroutine of its own waiting for the result.
 type startChecker interface {
 	Checker
-	// start begins a probe and reports true, and finish is called once
-	// with its result (from another goroutine, or from start's own before
-	// it returns); or it reports false, and Check has to be used.
-	start(finish func(Result)) bool
+	// start begins a probe on c and reports true, and finish is called
+	// once with its result (from c's reap or close, or from start itself);
+	// or it reports false, and Check has to be used.
+	start(c *connector, finish func(Result)) bool
 }
 
-func (c *tcpChecker) start(finish func(Result)) bool {
-	conn := sharedConnector()
+func (c *tcpChecker) start(conn *connector, finish func(Result)) bool {
 	if conn == nil || c.d.via != nil {
 		return false
 	}
-	conn.start(c.addr, c.d.timeout, func(err error) { finish(tcpResult(err)) })
+	conn.start(c.addr, c.d.timeout, func(err error) {
+		if err != nil {
+			finish(Result{Reason: "tcp connect " + describe(context.Background(), err)})
+			return
+		}
+		finish(Result{Up: true, Reason: "tcp connect ok"})
+	})
 	return true
 }
 
-func tcpResult(err error) Result {
-	if err != nil {
-		return Result{Reason: "tcp connect " + describe(context.Background(), err)}
-	}
-	return Result{Up: true, Reason: "tcp connect ok"}
-}
-
 func (c *tcpChecker) Check(ctx context.Context) Result {
-	done := make(chan Result, 1)
-	if c.start(func(r Result) { done <- r }) {
-		select {
-		case r := <-done:
-			return r
-		case <-ctx.Done():
-			return Result{Reason: "tcp connect " + describe(ctx, ctx.Err())}
-		}
-	}
 	ctx, cancel := context.WithTimeout(ctx, c.d.timeout)
 	defer cancel()
 	conn, err := c.d.dial(ctx, "tcp")

@@ -97,6 +97,10 @@ type Scheduler struct {
 	runWG  sync.WaitGroup
 	events *eventQueue
 
+	// conn makes the connections of tcp checks; nil where there is none
+	// (they run in workers then). Only the loop uses it.
+	conn *connector
+
 	mu      sync.Mutex
 	idle    *sync.Cond // signalled when a run ends
 	closed  bool
@@ -135,6 +139,9 @@ func New(cfg Config) *Scheduler {
 	if s.cfg.NewChecker == nil {
 		opts := cfg.Options
 		s.cfg.NewChecker = func(c *desired.Check, t Target) (Checker, error) { return NewChecker(c, t, opts) }
+	}
+	if conn, err := newConnector(); err == nil {
+		s.conn = conn
 	}
 	s.idle = sync.NewCond(&s.mu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -254,8 +261,7 @@ func (s *Scheduler) Stats() Stats {
 
 // Close stops every check (a running exec check's processes are killed)
 // and returns once they have ended and every event already due has been
-// delivered. Nothing is delivered after. (A TCP connect under way on the
-// connector ends on its own within its timeout; its result is dropped.)
+// delivered. Nothing is delivered after.
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -267,6 +273,9 @@ func (s *Scheduler) Close() {
 	s.cancel()
 	close(s.done)
 	s.loopWG.Wait()
+	if s.conn != nil {
+		s.conn.close() // the loop has ended
+	}
 	s.runWG.Wait()
 	if s.events != nil {
 		s.events.close()
@@ -315,38 +324,51 @@ func (s *Scheduler) push(e *entry) {
 // wake-ups.
 const minSleep = 10 * time.Millisecond
 
-// loop starts the checks that are due and sleeps until the next one.
+// loop starts the checks that are due, reaps the connector, and sleeps
+// until the next check is due, or minSleep (in real time) while
+// connections are under way.
 func (s *Scheduler) loop() {
 	defer s.loopWG.Done()
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
+	reapTimer := time.NewTimer(time.Hour)
+	defer reapTimer.Stop()
 	var started []run
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
 		started = s.startDue(now, started[:0])
 		s.armed = time.Time{}
-		wait := time.Duration(-1)
 		if len(s.queue) > 0 {
 			s.armed = s.queue[0].next
 			if earliest := now.Add(minSleep); s.armed.Before(earliest) {
 				s.armed = earliest
 			}
-			wait = s.armed.Sub(now)
 		}
+		armed := s.armed
 		s.mu.Unlock()
-		// Outside the lock: a probe may finish before start returns.
+		// Outside the lock: results are counted under it.
 		for i := range started {
 			s.start(started[i])
 			started[i] = run{}
 		}
-		if wait >= 0 {
-			timer.Reset(wait)
+		var reap <-chan time.Time
+		if s.conn != nil {
+			s.conn.reap(time.Now())
+			if s.conn.underWay() {
+				reapTimer.Reset(minSleep)
+				reap = reapTimer.C
+			}
+		}
+		// From now: starting and reaping took time of their own.
+		if !armed.IsZero() {
+			timer.Reset(max(armed.Sub(s.clock.Now()), 0))
 		} else {
 			timer.Stop()
 		}
 		select {
 		case <-timer.C():
+		case <-reap:
 		case <-s.wake:
 		case <-s.done:
 			return
@@ -396,7 +418,7 @@ func (s *Scheduler) toWorker(r run) {
 // goroutine; or hands r to a worker if its checker cannot start it.
 func (s *Scheduler) start(r run) {
 	begin := s.clock.Now()
-	if !r.c.(startChecker).start(func(res Result) { s.finish(r, begin, res) }) {
+	if !r.c.(startChecker).start(s.conn, func(res Result) { s.finish(r, begin, res) }) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.toWorker(r)
