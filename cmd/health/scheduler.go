@@ -121,6 +121,7 @@ type entry struct {
 	gen     uint64    // changes when the check is replaced: results of the old one are dropped
 	next    time.Time // the scheduled start of the next run
 	index   int       // in the heap; -1 when not there (running, or a none check)
+	removed bool      // Remove dropped it: results of a run under way are dropped
 }
 
 // New starts a Scheduler with no checks.
@@ -220,6 +221,7 @@ func (s *Scheduler) Remove(key string) bool {
 		return false
 	}
 	delete(s.entries, key)
+	e.removed = true
 	if e.index >= 0 {
 		heap.Remove(&s.queue, e.index)
 	}
@@ -469,7 +471,7 @@ func (s *Scheduler) finish(r run, start time.Time, res Result) {
 	s.stats.Runs++
 	s.stats.TotalLate += late
 	s.stats.MaxLate = max(s.stats.MaxLate, late)
-	if s.closed || s.entries[e.key] != e || e.gen != gen {
+	if s.closed || e.removed || e.gen != gen {
 		return // removed or replaced meanwhile
 	}
 	was := e.status()
