@@ -190,13 +190,21 @@ func interfaceOf(addr netip.Addr) (string, error) {
 // prepare makes the kernel's via_vip services those of t: it keeps the
 // ones that already serve a server of t (after a restart or reload),
 // removes the others in the mark range and adds the missing ones. Nothing
-// changes if t cannot be served (see check).
+// changes if t cannot be served (see check), nor, so that a daemon without
+// via_vip checks leaves the range alone, while neither t nor the daemon
+// has any.
 func (v *viaVIP) prepare(t *desired.Table) error {
 	sources, err := v.check(t)
 	if err != nil {
 		return err
 	}
 	need := needs(t)
+	v.mu.Lock()
+	had := len(v.routes)
+	v.mu.Unlock()
+	if len(need) == 0 && had == 0 {
+		return nil
+	}
 	svcs, err := v.client.Services()
 	if err != nil {
 		return err

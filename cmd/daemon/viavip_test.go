@@ -208,3 +208,20 @@ func TestViaVIPRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestViaVIPUnused: a daemon whose file has no via_vip check leaves the
+// mark range alone, even a service there it did not make.
+func TestViaVIPUnused(t *testing.T) {
+	v, c, k := viaFixture(t, "0") // accept_local does not matter without via_vip
+	other := ipvs.ServiceKey{Family: ipvs.IPv4, FWMark: DefaultViaVIPMark + 3}
+	if err := c.AddService(ipvs.Service{ServiceKey: other, Scheduler: "rr", Netmask: 0xffffffff}); err != nil {
+		t.Fatal(err)
+	}
+	changes, sends := k.Changes(), k.Sends()
+	if err := v.prepare(parseTable(t, strings.ReplaceAll(viaYAML, ", via_vip: true", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := k.Changes()-changes, k.Sends()-sends; n != 0 || m != 0 {
+		t.Errorf("prepare without via_vip checks made %d changes in %d requests, want none", n, m)
+	}
+}
