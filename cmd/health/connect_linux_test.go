@@ -57,15 +57,7 @@ func TestConnector(t *testing.T) {
 
 	// IPv6, where the host has it.
 	if l, err := net.Listen("tcp", "[::1]:0"); err == nil {
-		go func() {
-			for {
-				conn, err := l.Accept()
-				if err != nil {
-					return
-				}
-				conn.Close()
-			}
-		}()
+		go acceptAndClose(l)
 		defer l.Close()
 		if _, err := connectResult(t, c, l.Addr().String(), timeout); err != nil {
 			t.Errorf("[::1]: %v", err)

@@ -56,15 +56,7 @@ func serveListeners(n string) error {
 			return err
 		}
 		fmt.Println(l.Addr())
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go acceptAndClose(l)
 	}
 	_, err = io.Copy(io.Discard, os.Stdin)
 	return err

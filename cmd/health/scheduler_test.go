@@ -648,16 +648,7 @@ func testSchedulerTCP(t *testing.T, via bool) {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	serve := func(l net.Listener) {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}
-	go serve(l)
+	go acceptAndClose(l)
 	events := make(chan Event, 10)
 	var dials atomic.Int64
 	opts := Options{ViaVIPDial: func(ctx context.Context, network string, _ netip.AddrPort, _ Target) (net.Conn, error) {
@@ -697,7 +688,7 @@ func testSchedulerTCP(t *testing.T, via bool) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go serve(l)
+	go acceptAndClose(l)
 	wait(true, "up after 2 successes (tcp connect ok)")
 	if st := s.Stats(); st.MaxLate > 100*time.Millisecond {
 		t.Errorf("a check started %v late", st.MaxLate)
