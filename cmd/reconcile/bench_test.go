@@ -24,18 +24,26 @@ func BenchmarkPlanIntoEmpty(b *testing.B) {
 	defer c.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		want, err := desired.ParseRules("b", strings.NewReader(text), compat.Parser{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := Make(c, nil, want, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := p.WriteText(io.Discard, 0); err != nil {
-			b.Fatal(err)
-		}
+		planRules(b, c, nil, text)
 	}
+}
+
+// planRules is lvsadm plan of the rules text: read it into a table, plan
+// against c (with /proc/net/ip_vs from openProc, if not nil), print the
+// plan.
+func planRules(b *testing.B, c *ipvs.Client, openProc func() (io.ReadCloser, error), text string) *Plan {
+	want, err := desired.ParseRules("b", strings.NewReader(text), compat.Parser{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Make(c, openProc, want, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.WriteText(io.Discard, 0); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // BenchmarkPlanNoChange is lvsadm plan of the 10,000 x 10 table against a
@@ -64,19 +72,8 @@ func BenchmarkPlanNoChange(b *testing.B) {
 	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(proc)), nil }
 	b.ReportAllocs()
 	for b.Loop() {
-		want, err := desired.ParseRules("b", strings.NewReader(text), compat.Parser{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := Make(c, open, want, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !p.Empty() {
+		if p := planRules(b, c, open, text); !p.Empty() {
 			b.Fatalf("%d changes, want none", len(p.Changes))
-		}
-		if err := p.WriteText(io.Discard, 0); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
