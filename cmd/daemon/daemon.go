@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
@@ -138,7 +139,8 @@ func run(ctx context.Context, o Options, env Env, started chan<- *daemon) error 
 	if err := checkable(table, d.checks); err != nil {
 		return err
 	}
-	if _, err := d.via.check(table); err != nil {
+	sources, err := d.via.check(table)
+	if err != nil {
 		return err
 	}
 	if d.client, err = env.Dial(); err != nil {
@@ -155,7 +157,7 @@ func run(ctx context.Context, o Options, env Env, started chan<- *daemon) error 
 	if err := d.startQuiescedDown(table); err != nil {
 		return err
 	}
-	if err := d.via.prepare(table); err != nil {
+	if err := d.via.apply(table, sources); err != nil {
 		return err
 	}
 	if err := d.setChecks(table); err != nil {
@@ -507,14 +509,15 @@ func (d *daemon) reload(why string) error {
 	if err == nil {
 		err = checkable(table, d.checks)
 	}
+	var sources map[viaKey]netip.Addr
 	if err == nil {
-		_, err = d.via.check(table)
+		sources, err = d.via.check(table)
 	}
 	if err != nil {
 		d.log.Error("reload refused; the running configuration stays", "why", why, "error", err)
 		return err
 	}
-	if err := d.via.prepare(table); err != nil {
+	if err := d.via.apply(table, sources); err != nil {
 		d.log.Error("reload: via_vip services", "error", err)
 		return err
 	}

@@ -198,6 +198,12 @@ func (v *viaVIP) prepare(t *desired.Table) error {
 	if err != nil {
 		return err
 	}
+	return v.apply(t, sources)
+}
+
+// apply is prepare for a table that check has passed, with the sources it
+// found.
+func (v *viaVIP) apply(t *desired.Table, sources map[viaKey]netip.Addr) error {
 	need := needs(t)
 	v.mu.Lock()
 	had := len(v.routes)
