@@ -229,8 +229,9 @@ func (v *viaVIP) apply(t *desired.Table, sources map[viaKey]netip.Addr) error {
 			return err
 		}
 		if len(dests) == 1 {
-			k := viaKey{dests[0].Addr, dests[0].ForwardMethod}
-			if _, ok := routes[k]; !ok && sources[k].IsValid() && s.Family == familyOf(k.addr) {
+			d := &dests[0].Destination
+			k := viaKey{d.Addr, d.ForwardMethod}
+			if _, ok := routes[k]; !ok && need[k] != nil && sameTunnel(d, &need[k].Destination) && s.Family == familyOf(k.addr) {
 				routes[k] = viaRoute{mark: s.FWMark, source: sources[k]}
 				continue
 			}
@@ -314,6 +315,12 @@ func (v *viaVIP) dial(ctx context.Context, network string, vip netip.AddrPort, t
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(r.source, 0))
 	}
 	return d.DialContext(ctx, network, vip.String())
+}
+
+// sameTunnel reports whether a mark service's destination k has the
+// tunnel settings of the desired server w.
+func sameTunnel(k, w *ipvs.Destination) bool {
+	return k.TunnelType == w.TunnelType && k.TunnelPort == w.TunnelPort && k.TunnelFlags == w.TunnelFlags
 }
 
 func familyOf(a netip.Addr) ipvs.Family {

@@ -172,6 +172,15 @@ func TestViaVIPServices(t *testing.T) {
 		t.Errorf("after the reload (-want +got):\n%s", d)
 	}
 
+	// A new tunnel port: that server's service is made anew with it.
+	if err := v.prepare(parseTable(t, strings.Replace(viaYAML, "port: 6080", "port: 6081", 1))); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{want[0], fmt.Sprintf("%d rr 198.51.100.2:0 Route w1 tun0:0", first+1), fmt.Sprintf("%d rr 203.0.113.7:0 Tunnel w1 tun1:6081", first+2), want[2]}
+	if d := cmp.Diff(want, slices.Sorted(slices.Values(fwmarkServices(t, c)))); d != "" {
+		t.Errorf("after a new tunnel port (-want +got):\n%s", d)
+	}
+
 	// Stopping with --flush-on-exit removes them.
 	if err := v.remove(); err != nil {
 		t.Fatal(err)
