@@ -441,6 +441,18 @@ $bb mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 [ -d /sys/kernel/debug ] && $bb mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 $bb hostname lvsadm-vm
 /sbin/ip link set lo up
+# Load the IPVS schedulers and persistence engines now, not on demand. The
+# kernel loads one while it holds the IPVS mutex; a module that registers
+# per-namespace state (lblc, lblcr, pe_sip's conntrack) then waits for any
+# namespace being dismantled, which itself waits for that mutex. Tests
+# delete namespaces all the time, and such a command has hung until killed.
+mods=
+for f in /lib/modules/$($bb uname -r)/kernel/net/netfilter/ipvs/ip_vs_*.ko; do
+	m=${f##*/}
+	m=${m%.ko}
+	[ "$m" = ip_vs_ftp ] || mods="$mods $m" # ftp alters NAT traffic on port 21
+done
+[ -z "$mods" ] || /sbin/modprobe -a $mods || echo "lvsadm-vm: modprobe$mods failed"
 
 # Keep the data ports open for the whole run and make them 8-bit clean:
 # no \n -> \r\n translation, no echo, no flow control.

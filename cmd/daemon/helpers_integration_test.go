@@ -49,8 +49,16 @@ func startRunFor(t *testing.T, owner testing.TB, ns, file, listen string, flags 
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	owner.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
+		// SIGTERM first: the daemon then ends its checks before it exits,
+		// where after SIGKILL an exec check could still write into a
+		// directory the test is removing.
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
 		if owner.Failed() {
 			t.Logf("lvsadm run's log:\n%s", p.log.String())
 		}
