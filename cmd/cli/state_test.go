@@ -141,3 +141,32 @@ func TestListJSONShowsThresholds(t *testing.T) {
 		t.Errorf("list -o json leaves out what /proc lacks:\n%s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestPlanWithoutIPVS: plan dials the kernel and reads it while it parses
+// the file, but a file's error still comes first, and a missing -f is
+// reported without trying to load IPVS.
+func TestPlanWithoutIPVS(t *testing.T) {
+	h := newHarness(t)
+	h.noIPVS = true
+	bad := writeFile(t, "bad.rules", "-A -t 192.0.2.1:0\n")
+	good := writeFile(t, "good.rules", stateRules)
+	for _, tt := range []struct {
+		args       []string
+		wantStderr string
+		modprobes  int
+	}{
+		{[]string{"plan"}, "lvsadm: give the desired table with -f FILE (- for standard input)\n", 0},
+		{[]string{"plan", "-f", bad}, "lvsadm: " + bad + ":1: Zero port specified for non-persistent service\n", 1},
+		{[]string{"apply", "-f", bad}, "lvsadm: " + bad + ":1: Zero port specified for non-persistent service\n", 1},
+		{[]string{"plan", "-f", good}, "", 1},
+	} {
+		h.modprobes = 0
+		r := h.run("", append([]string{"lvsadm"}, tt.args...)...)
+		if r.status != 1 || r.stdout != "" || (tt.wantStderr != "" && r.stderr != tt.wantStderr) || h.modprobes != tt.modprobes {
+			t.Errorf("%q: status %d, stdout %q, stderr %q, %d modprobes; want 1, %q, %d", tt.args, r.status, r.stdout, r.stderr, h.modprobes, tt.wantStderr, tt.modprobes)
+		}
+		if tt.wantStderr == "" && !strings.Contains(r.stderr, "IPVS") {
+			t.Errorf("%q: stderr %q does not say IPVS is missing", tt.args, r.stderr)
+		}
+	}
+}

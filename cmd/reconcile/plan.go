@@ -116,11 +116,27 @@ type current struct {
 }
 
 // Make reads the kernel's table once and plans the changes that make it
-// want. openProc opens /proc/net/ip_vs (nil: read everything over netlink).
-// A service whose real servers are to be edited or removed is read again
-// over netlink, so that their edits and rollbacks carry every field.
+// want: ReadKernel, then Kernel.Plan.
 func Make(c *ipvs.Client, openProc func() (io.ReadCloser, error), want *desired.Table, o Options) (*Plan, error) {
-	netlinkFor := needsNetlink(want)
+	k, err := ReadKernel(c, openProc, o)
+	if err != nil {
+		return nil, err
+	}
+	return k.Plan(want, o)
+}
+
+// Kernel is the kernel's table as a plan reads it. It needs no desired
+// table, so a command can read it while it parses its file.
+type Kernel struct {
+	c   *ipvs.Client
+	tbl *kerneltable.Table
+}
+
+// ReadKernel reads the kernel's table once: the services over netlink,
+// their real servers from /proc/net/ip_vs through openProc (nil, or
+// o.FullRead: everything over netlink). c must not be used elsewhere
+// until it returns.
+func ReadKernel(c *ipvs.Client, openProc func() (io.ReadCloser, error), o Options) (*Kernel, error) {
 	if o.FullRead {
 		openProc = nil
 	}
@@ -128,6 +144,16 @@ func Make(c *ipvs.Client, openProc func() (io.ReadCloser, error), want *desired.
 	if err != nil {
 		return nil, err
 	}
+	return &Kernel{c: c, tbl: tbl}, nil
+}
+
+// Plan plans the changes that make the kernel's table want. A service
+// whose real servers are to be edited or removed is read again over
+// netlink, so that their edits and rollbacks carry every field; so is one
+// whose desired servers have what /proc does not show.
+func (k *Kernel) Plan(want *desired.Table, o Options) (*Plan, error) {
+	c, tbl := k.c, k.tbl
+	netlinkFor := needsNetlink(want)
 	tbl.NetlinkFor = func(s *ipvs.ServiceEntry) bool { return netlinkFor[desired.Key(s.ServiceKey)] }
 	cur := &current{services: tbl.Services, index: make(map[ipvs.ServiceKey]int, len(tbl.Services)), dests: tbl.Dests,
 		complete: func(i int, have []ipvs.DestinationEntry) ([]ipvs.DestinationEntry, error) {

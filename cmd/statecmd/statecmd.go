@@ -86,48 +86,70 @@ func (f *tableFlags) add(c *cobra.Command) {
 	c.Flags().BoolVar(&f.fullRead, "full-read", false, "read every real server over netlink, to see thresholds /proc/net/ip_vs does not show")
 }
 
-// read reads the desired table.
-func (f *tableFlags) read(e Env) (*desired.Table, string, error) {
+// load reads the desired table's file, unparsed.
+func (f *tableFlags) load(e Env) (name string, data []byte, format desired.Format, err error) {
 	if f.file == "" {
-		return nil, "", errors.New("give the desired table with -f FILE (- for standard input)")
+		return "", nil, "", errors.New("give the desired table with -f FILE (- for standard input)")
 	}
-	var format desired.Format
 	if f.format != "" {
-		var err error
 		if format, err = desired.ParseFormat(f.format); err != nil {
-			return nil, "", err
+			return "", nil, "", err
 		}
 	}
-	name := f.file
-	var data []byte
-	var err error
+	name = f.file
 	if f.file == "-" {
 		name = "<stdin>"
 		data, err = io.ReadAll(e.Stdin)
 	} else {
 		data, err = os.ReadFile(f.file)
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	t, err := desired.Parse(name, data, format, e.Parser)
-	return t, name, err
+	return name, data, format, err
 }
 
-// plan reads the desired table and the kernel's, and plans.
+// plan reads the desired table and the kernel's, and plans. The kernel is
+// read while the file is parsed, on another CPU if there is one: on a large
+// table each is a good part of the time. A file's error comes first.
 func (f *tableFlags) plan(e Env) (*ipvs.Client, *reconcile.Plan, string, error) {
-	want, name, err := f.read(e)
+	name, data, format, err := f.load(e)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	c, err := e.Dial()
-	if err != nil {
-		return nil, nil, "", err
+	o := reconcile.Options{Prune: f.prune, FullRead: f.fullRead}
+	type read struct {
+		k   *reconcile.Kernel
+		err error
 	}
-	p, err := reconcile.Make(c, e.OpenProc, want, reconcile.Options{Prune: f.prune, FullRead: f.fullRead})
+	kernel := make(chan read, 1)
+	c, dialErr := e.Dial()
+	if dialErr == nil {
+		go func() {
+			k, err := reconcile.ReadKernel(c, e.OpenProc, o)
+			kernel <- read{k, err}
+		}()
+	}
+	want, parseErr := desired.Parse(name, data, format, e.Parser)
+	if dialErr != nil {
+		if parseErr != nil {
+			return nil, nil, "", parseErr
+		}
+		return nil, nil, "", dialErr
+	}
+	r := <-kernel
+	switch {
+	case parseErr != nil:
+		err = parseErr
+	case r.err != nil:
+		err = fmt.Errorf("reading the kernel's table: %w", r.err)
+	}
+	var p *reconcile.Plan
+	if err == nil {
+		if p, err = r.k.Plan(want, o); err != nil {
+			err = fmt.Errorf("reading the kernel's table: %w", err)
+		}
+	}
 	if err != nil {
 		c.Close()
-		return nil, nil, "", fmt.Errorf("reading the kernel's table: %w", err)
+		return nil, nil, "", err
 	}
 	return c, p, name, nil
 }
