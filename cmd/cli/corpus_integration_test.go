@@ -346,6 +346,7 @@ func runLive(t *testing.T, c *corpusCase, dirs map[string]string) {
 					t.Errorf("compare %s (try %d):\n--- reference before %s--- lvsadm %s--- reference after %s", cmp, try, quoteResult(before), quoteResult(got), quoteResult(after))
 					break
 				}
+				t.Logf("compare %s: the state moved during try %d; again", cmp, try)
 			}
 		}
 		return nil
