@@ -127,29 +127,26 @@ func (f *tableFlags) plan(e Env) (*ipvs.Client, *reconcile.Plan, string, error) 
 			kernel <- read{k, err}
 		}()
 	}
-	want, parseErr := desired.Parse(name, data, format, e.Parser)
-	if dialErr != nil {
-		if parseErr != nil {
-			return nil, nil, "", parseErr
-		}
+	want, err := desired.Parse(name, data, format, e.Parser)
+	switch {
+	case err != nil && dialErr == nil:
+		// A read under way cannot be cut short: report the file now and
+		// close the client when the read ends.
+		go func() { <-kernel; c.Close() }()
+		return nil, nil, "", err
+	case err != nil:
+		return nil, nil, "", err
+	case dialErr != nil:
 		return nil, nil, "", dialErr
 	}
 	r := <-kernel
-	switch {
-	case parseErr != nil:
-		err = parseErr
-	case r.err != nil:
-		err = fmt.Errorf("reading the kernel's table: %w", r.err)
-	}
 	var p *reconcile.Plan
-	if err == nil {
-		if p, err = r.k.Plan(want, o); err != nil {
-			err = fmt.Errorf("reading the kernel's table: %w", err)
-		}
+	if err = r.err; err == nil {
+		p, err = r.k.Plan(want, o)
 	}
 	if err != nil {
 		c.Close()
-		return nil, nil, "", err
+		return nil, nil, "", fmt.Errorf("reading the kernel's table: %w", err)
 	}
 	return c, p, name, nil
 }
