@@ -1,7 +1,6 @@
 package desired
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/lvsadm/lvsadm/cmd/compat"
@@ -11,11 +10,11 @@ import (
 // BenchmarkParseRules reads the benchmark's 10,000 x 10 table as rules
 // (110,000 lines), what plan and apply read before anything else.
 func BenchmarkParseRules(b *testing.B) {
-	text := benchtable.Rules()
-	b.SetBytes(int64(len(text)))
+	data := []byte(benchtable.Rules())
+	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseRules("b", strings.NewReader(text), compat.Parser{}); err != nil {
+		if _, err := Parse("b", data, Rules, compat.Parser{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package desired
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,6 +155,43 @@ func TestSources(t *testing.T) {
 	tbl = parse(t, "t.rules", sampleRules)
 	if got := tbl.Services[2].Servers[0].Source.String(); got != "t.rules:9" {
 		t.Errorf("-a line at %s, want t.rules:9", got)
+	}
+}
+
+// TestRulesServersInAnyOrder: real servers may come in any order after
+// their services' -A lines; each service keeps its own in file order.
+func TestRulesServersInAnyOrder(t *testing.T) {
+	grouped := `-A -t 192.0.2.10:80 -s rr
+-a -t 192.0.2.10:80 -r 198.51.100.1:80 -m
+-a -t 192.0.2.10:80 -r 198.51.100.2:80 -m
+-A -t 192.0.2.11:80 -s rr
+-a -t 192.0.2.11:80 -r 198.51.100.3:80 -m
+-a -t 192.0.2.11:80 -r 198.51.100.4:80 -m
+`
+	interleaved := `-A -t 192.0.2.10:80 -s rr
+-A -t 192.0.2.11:80 -s rr
+-a -t 192.0.2.11:80 -r 198.51.100.3:80 -m
+-a -t 192.0.2.10:80 -r 198.51.100.1:80 -m
+-a -t 192.0.2.11:80 -r 198.51.100.4:80 -m
+-a -t 192.0.2.10:80 -r 198.51.100.2:80 -m
+`
+	want, got := parse(t, "grouped", grouped), parse(t, "interleaved", interleaved)
+	if diff := cmp.Diff(want, got, ignoreSources); diff != "" {
+		t.Errorf("interleaved servers read differently (-grouped +interleaved):\n%s", diff)
+	}
+	var lines []int
+	for _, svc := range got.Services {
+		for _, s := range svc.Servers {
+			lines = append(lines, s.Source.Line)
+		}
+	}
+	if want := []int{4, 6, 3, 5}; !slices.Equal(lines, want) {
+		t.Errorf("servers from lines %v, want %v", lines, want)
+	}
+	// A service's list is its own: appending to one leaves the next alone.
+	got.Services[0].Servers = append(got.Services[0].Servers, Server{})
+	if a := got.Services[1].Servers[0].Addr; a != netip.MustParseAddr("198.51.100.3") {
+		t.Errorf("appending to the first service's servers changed the second's to %v", a)
 	}
 }
 

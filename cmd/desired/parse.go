@@ -58,7 +58,7 @@ func Parse(name string, data []byte, f Format, p compat.Parser) (*Table, error) 
 		f = Detect(data)
 	}
 	if f == Rules {
-		return ParseRules(name, bytes.NewReader(data), p)
+		return parseRules(name, string(data), p)
 	}
 	return ParseConfig(name, data)
 }

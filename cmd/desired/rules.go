@@ -16,6 +16,16 @@ import (
 // (which ipvsadm-restore drops) are skipped; a leading "ipvsadm" word is
 // allowed. name is the file's name for messages.
 func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{Source: Source{File: name}, Msg: err.Error()}
+	}
+	return parseRules(name, string(data), p)
+}
+
+// parseRules is ParseRules of text. The words of every line are slices of
+// it, so a line costs no allocation of its own.
+func parseRules(name, text string, p compat.Parser) (*Table, error) {
 	var (
 		t     Table
 		errs  errorList
@@ -23,21 +33,16 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 		words []string                    // the current line's, reused
 		inv   compat.Invocation           // the current line's, reused
 	)
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &Error{Source: Source{File: name}, Msg: err.Error()}
-	}
-	// One string for the whole input: the words of every line are slices
-	// of it, so a line costs no allocation of its own.
-	text := string(data)
-	// The real servers, in file order, are gathered into their services'
-	// lists at the end: one allocation for all, instead of each service's
-	// list growing (and being copied) one server at a time.
-	type serverOf struct {
-		service int
-		server  Server
-	}
-	servers := make([]serverOf, 0, strings.Count(text, "\n")+1)
+	// The real servers, in file order, with the position of each one's
+	// service. ipvsadm -S writes every service's servers right after it,
+	// so they usually come in service order already and each service's
+	// list is a window of servers; otherwise they are sorted by service
+	// into a new array.
+	lines := strings.Count(text, "\n") + 1
+	servers := make([]Server, 0, lines)
+	owners := make([]int, 0, lines)
+	inOrder := true
+	lastKey, last := ipvs.ServiceKey{}, -1 // the service of the line before
 	for line := 1; text != "" && !errs.full(); line++ {
 		var l string
 		l, text, _ = strings.Cut(text, "\n")
@@ -67,39 +72,61 @@ func ParseRules(name string, r io.Reader, p compat.Parser) (*Table, error) {
 			t.Services = append(t.Services, Service{Service: inv.Service, Source: src})
 		case compat.AddServer:
 			k := Key(inv.Service.ServiceKey)
-			i, ok := index[k]
+			i, ok := last, last >= 0 && k == lastKey
+			if !ok {
+				i, ok = index[k]
+			}
 			if !ok {
 				errs.add(src, "real server for service %s, which no -A line before it defines", Describe(k))
 				continue
 			}
-			servers = append(servers, serverOf{i, Server{Destination: inv.Dest, Source: src}})
+			lastKey, last = k, i
+			if n := len(owners); n > 0 && i < owners[n-1] {
+				inOrder = false
+			}
+			servers = append(servers, Server{Destination: inv.Dest, Source: src})
+			owners = append(owners, i)
 		default:
 			errs.add(src, "only -A and -a lines describe a table; this line is %s", inv.Command)
 		}
 	}
-	// Each service's list is a window of one array, in file order.
-	count := make([]int, len(t.Services)+1)
-	for _, so := range servers {
-		count[so.service+1]++
+	if !inOrder {
+		servers, owners = byService(servers, owners, len(t.Services))
 	}
-	for i := 1; i < len(count); i++ {
-		count[i] += count[i-1]
-	}
-	all := make([]Server, len(servers))
-	for i := range t.Services {
-		if count[i] < count[i+1] {
-			t.Services[i].Servers = all[count[i]:count[i]:count[i+1]]
+	for start := 0; start < len(servers); {
+		end := start + 1
+		for end < len(servers) && owners[end] == owners[start] {
+			end++
 		}
-	}
-	for _, so := range servers {
-		s := &t.Services[so.service]
-		s.Servers = append(s.Servers, so.server)
+		t.Services[owners[start]].Servers = servers[start:end:end]
+		start = end
 	}
 	t.check(&errs)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// byService sorts servers, whose services are at the same positions of
+// owners, by service and otherwise in file order: a counting sort into new
+// arrays, one allocation each.
+func byService(servers []Server, owners []int, services int) ([]Server, []int) {
+	start := make([]int, services+1)
+	for _, o := range owners {
+		start[o+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	sorted := make([]Server, len(servers))
+	sortedOwners := make([]int, len(owners))
+	for j, o := range owners {
+		sorted[start[o]] = servers[j]
+		sortedOwners[start[o]] = o
+		start[o]++
+	}
+	return sorted, sortedOwners
 }
 
 // appendFields appends the words of line (separated by white space) to
