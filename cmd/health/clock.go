@@ -30,27 +30,32 @@ func (t realTimer) C() <-chan time.Time   { return t.t.C }
 func (t realTimer) Reset(d time.Duration) { t.t.Reset(d) }
 func (t realTimer) Stop()                 { t.t.Stop() }
 
-// entryHeap orders entries by their next run.
-type entryHeap []*entry
+// entryHeap orders entries by their next run. An entry replaced or removed
+// while queued stays in it until it comes up (see queued.stale), so that
+// ordering the heap reads and writes its own array only.
+type entryHeap []queued
+
+// queued is an entry in the heap: the run of generation gen due at next.
+type queued struct {
+	next time.Time
+	e    *entry
+	gen  uint64
+}
+
+// stale reports whether q's entry was removed or replaced since it was
+// queued.
+func (q *queued) stale() bool { return q.e.removed || q.e.gen != q.gen }
 
 func (h entryHeap) Len() int           { return len(h) }
 func (h entryHeap) Less(i, j int) bool { return h[i].next.Before(h[j].next) }
-func (h entryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *entryHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
+func (h entryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *entryHeap) Push(x any)        { *h = append(*h, x.(queued)) }
 func (h *entryHeap) Pop() any {
 	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
+	q := old[len(old)-1]
+	old[len(old)-1] = queued{}
 	*h = old[:len(old)-1]
-	e.index = -1
-	return e
+	return q
 }
 
 var _ heap.Interface = (*entryHeap)(nil)

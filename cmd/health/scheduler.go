@@ -120,7 +120,6 @@ type entry struct {
 	st      state
 	gen     uint64    // changes when the check is replaced: results of the old one are dropped
 	next    time.Time // the scheduled start of the next run
-	index   int       // in the heap; -1 when not there (running, or a none check)
 	removed bool      // Remove dropped it: results of a run under way are dropped
 }
 
@@ -180,16 +179,13 @@ func (s *Scheduler) Set(key string, c *desired.Check, t Target) (Status, error) 
 	e := s.entries[key]
 	switch {
 	case e == nil:
-		e = &entry{key: key, index: -1, st: newState(c.InitialUp, c.Rise, c.Fall, now)}
+		e = &entry{key: key, st: newState(c.InitialUp, c.Rise, c.Fall, now)}
 		s.entries[key] = e
 	case e.target == t && sameCheck(e.check, c):
 		e.check = c
 		return e.status(), nil
 	default:
-		e.gen++
-		if e.index >= 0 {
-			heap.Remove(&s.queue, e.index)
-		}
+		e.gen++ // its run queued or under way is dropped
 		e.st.setLimits(c.Rise, c.Fall)
 		e.st.successes, e.st.failures = 0, 0
 	}
@@ -221,10 +217,7 @@ func (s *Scheduler) Remove(key string) bool {
 		return false
 	}
 	delete(s.entries, key)
-	e.removed = true
-	if e.index >= 0 {
-		heap.Remove(&s.queue, e.index)
-	}
+	e.removed = true // its run queued or under way is dropped
 	return true
 }
 
@@ -312,7 +305,7 @@ func (s *Scheduler) emit(e *entry, was Status) {
 
 // push schedules e at e.next, waking the loop if that is before its timer.
 func (s *Scheduler) push(e *entry) {
-	heap.Push(&s.queue, e)
+	heap.Push(&s.queue, queued{e.next, e, e.gen})
 	if s.armed.IsZero() || e.next.Before(s.armed) {
 		select {
 		case s.wake <- struct{}{}:
@@ -395,7 +388,11 @@ const workerIdle = 10 * time.Second
 // loop to start once it has released s.mu, which is held.
 func (s *Scheduler) startDue(now time.Time, started []run) []run {
 	for len(s.queue) > 0 && !s.queue[0].next.After(now) {
-		e := heap.Pop(&s.queue).(*entry)
+		q := heap.Pop(&s.queue).(queued)
+		if q.stale() {
+			continue
+		}
+		e := q.e
 		s.running++
 		r := run{e: e, gen: e.gen, c: e.checker, slot: e.next}
 		if _, ok := r.c.(startChecker); ok {
