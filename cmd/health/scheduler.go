@@ -304,7 +304,14 @@ func (s *Scheduler) emit(e *entry, was Status) {
 }
 
 // push schedules e at e.next, waking the loop if that is before its timer.
+// Stale runs (entries replaced or removed while queued) are dropped once
+// they would make up half the heap, so that checks with long intervals
+// replaced on many reloads do not pile up in it.
 func (s *Scheduler) push(e *entry) {
+	if len(s.queue) >= 2*len(s.entries)+16 {
+		s.queue = slices.DeleteFunc(s.queue, func(q queued) bool { return q.stale() })
+		heap.Init(&s.queue)
+	}
 	heap.Push(&s.queue, queued{e.next, e, e.gen})
 	if s.armed.IsZero() || e.next.Before(s.armed) {
 		select {

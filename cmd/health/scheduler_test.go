@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -446,6 +447,46 @@ func TestSchedulerReload(t *testing.T) {
 	}
 	if st := f.Stats(); st.Checks != 1 || st.Running != 0 || st.Runs != uint64(n+7) || st.MaxLate != 0 {
 		t.Errorf("Stats: %+v", st)
+	}
+}
+
+// Runs of replaced checks left in the heap are dropped before they pile
+// up: replacing a queued check with a long interval, reload after reload,
+// keeps the heap within twice the checks (and a little).
+func TestSchedulerStaleRunsDropped(t *testing.T) {
+	f := newFakeScheduler(t)
+	f.script.set("1", "U")
+	long := timed(time.Hour, time.Hour, 1, 1)
+	longer := timed(2*time.Hour, 2*time.Hour, 1, 1)
+	f.set(t, "a", long, 1)
+	f.set(t, "b", long, 2)
+	f.runUntil(time.Second) // both ran once and wait an hour or more
+	most := 0
+	for i := range 1000 {
+		c := long
+		if i%2 == 0 {
+			c = longer
+		}
+		f.set(t, "a", c, 1)
+		f.Scheduler.mu.Lock()
+		most = max(most, len(f.queue))
+		f.Scheduler.mu.Unlock()
+	}
+	if limit := 2*2 + 16 + 1; most > limit {
+		t.Errorf("the heap held up to %d runs for 2 checks, want at most %d", most, limit)
+	}
+	// A changed check starts anew at once, so a ran at 1s (as often as the
+	// loop started a run between two replacements; those results are
+	// dropped), and then only the last replacement's schedule goes on,
+	// hourly. b is untouched.
+	f.runUntil(3 * time.Hour)
+	ran := f.script.ran("1")
+	later := slices.DeleteFunc(slices.Clone(ran), func(d time.Duration) bool { return d <= time.Second })
+	if d := cmp.Diff(seconds(3601, 7201), later); d != "" || len(ran) < 4 || ran[1] != time.Second {
+		t.Errorf("a ran at %v; after 1s (-want +got):\n%s", ran, d)
+	}
+	if d := cmp.Diff(seconds(0, 3600, 7200, 10800), f.script.ran("2")); d != "" {
+		t.Errorf("b ran at (-want +got):\n%s", d)
 	}
 }
 
