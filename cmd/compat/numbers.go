@@ -82,10 +82,10 @@ func isAllDigits(s string) bool {
 // filling the remaining bytes ("127.1" is 127.0.0.1); anything after the
 // number must start with white space. The result is in host order.
 func inetAton(s string) (uint32, bool) {
-	// The usual form, four decimal parts without leading zeros, is read
-	// the same by netip, at a fraction of the cost.
-	if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
-		return uint32FromAddr(a), true
+	// The usual form, inet_pton's four decimal parts without leading
+	// zeros, reads the same there at a fraction of the cost.
+	if b, ok := inetPton4(s); ok {
+		return uint32FromAddr(netip.AddrFrom4(b)), true
 	}
 	var parts [3]uint32
 	n := 0
