@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,20 +16,34 @@ import (
 // keepalived's checker thread does: a non-blocking connect per check, all
 // of them in one epoll set that the scheduler's goroutine reaps without
 // waiting (reap) each time it wakes, every minSleep at most while
-// connections are under way. A check thus costs its system calls (socket,
-// connect, epoll_ctl, setsockopt, close) and no goroutine, timer, context
-// or wake-up of its own. Only the scheduler's goroutine uses it.
+// connections are under way. A made connection is reset by dissolving it
+// (connect to AF_UNSPEC), and its socket serves a later check: a check
+// that succeeds costs a connect, an epoll_ctl and the reset, and no
+// goroutine, timer, context or wake-up of its own. Only the scheduler's
+// goroutine uses it.
 type connector struct {
 	epfd       int
 	pending    map[int32]*connectProbe // by socket
 	byDeadline probeHeap
 	events     []unix.EpollEvent
 	expired    []*connectProbe
+	idle       [2][]tcpSocket // by family (familyIPv4, familyIPv6)
+}
+
+// maxIdle bounds the sockets a connector keeps for reuse, per family; it
+// needs as many as connections are made at once.
+const maxIdle = 256
+
+// tcpSocket is a non-blocking TCP socket of the connector's.
+type tcpSocket struct {
+	fd     int32
+	family uint8 // familyIPv4 or familyIPv6
+	polled bool  // in the epoll set (disarmed while idle)
 }
 
 // connectProbe is one connection under way.
 type connectProbe struct {
-	fd       int32
+	tcpSocket
 	deadline time.Time
 	index    int // in byDeadline
 	finish   func(error)
@@ -53,44 +68,92 @@ func newConnector() (*connector, error) {
 // nil once the connection is made (and reset), the connect's error,
 // errConnectTimeout after timeout, or errConnectorClosed.
 func (c *connector) start(addr netip.AddrPort, timeout time.Duration, finish func(error)) {
-	family, sa := unix.AF_INET, unix.Sockaddr(nil)
+	family, sa := familyIPv4, unix.Sockaddr(nil)
 	if addr.Addr().Is4() {
 		sa = &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
 	} else {
-		family = unix.AF_INET6
+		family = familyIPv6
 		sa = &unix.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16(), ZoneId: zoneID(addr.Addr())}
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	s, err := c.socket(family)
 	if err != nil {
-		finish(os.NewSyscallError("socket", err))
+		finish(err)
 		return
 	}
-	switch err := unix.Connect(fd, sa); err {
+	switch err := unix.Connect(int(s.fd), sa); err {
 	case nil:
-		finish(reset(fd))
+		finish(c.made(s))
 		return
 	case unix.EINPROGRESS:
 	default:
-		unix.Close(fd)
+		unix.Close(int(s.fd))
 		finish(os.NewSyscallError("connect", err))
 		return
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLONESHOT, Fd: int32(fd)}
-	if err := unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+	op := unix.EPOLL_CTL_ADD
+	if s.polled {
+		op = unix.EPOLL_CTL_MOD
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLONESHOT, Fd: s.fd}
+	if err := unix.EpollCtl(c.epfd, op, int(s.fd), &ev); err != nil {
+		unix.Close(int(s.fd))
 		finish(os.NewSyscallError("epoll_ctl", err))
 		return
 	}
-	p := &connectProbe{fd: int32(fd), deadline: time.Now().Add(timeout), finish: finish}
+	s.polled = true
+	p := &connectProbe{tcpSocket: s, deadline: time.Now().Add(timeout), finish: finish}
 	c.pending[p.fd] = p
 	heap.Push(&c.byDeadline, p)
 }
 
-// reset ends a made connection with a reset, which leaves no TIME_WAIT
-// socket behind on the load balancer for every check.
-func reset(fd int) error {
-	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
-	return os.NewSyscallError("close", unix.Close(fd))
+const (
+	familyIPv4 uint8 = iota // index of AF_INET sockets in connector.idle
+	familyIPv6
+)
+
+// socket returns an idle socket of family, or a new one that a close
+// resets (SO_LINGER 0), which leaves no TIME_WAIT socket behind on the
+// load balancer when a connection cannot be dissolved.
+func (c *connector) socket(family uint8) (tcpSocket, error) {
+	if idle := c.idle[family]; len(idle) > 0 {
+		c.idle[family] = idle[:len(idle)-1]
+		return idle[len(idle)-1], nil
+	}
+	af := unix.AF_INET
+	if family == familyIPv6 {
+		af = unix.AF_INET6
+	}
+	fd, err := unix.Socket(af, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return tcpSocket{}, os.NewSyscallError("socket", err)
+	}
+	if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1}); err != nil {
+		unix.Close(fd)
+		return tcpSocket{}, os.NewSyscallError("setsockopt", err)
+	}
+	return tcpSocket{fd: int32(fd), family: family}, nil
+}
+
+// made ends a made connection with a reset and keeps its socket for a
+// later connection, or closes it (also a reset) when that cannot be done.
+func (c *connector) made(s tcpSocket) error {
+	if len(c.idle[s.family]) < maxIdle && dissolve(int(s.fd)) == nil {
+		c.idle[s.family] = append(c.idle[s.family], s)
+		return nil
+	}
+	return os.NewSyscallError("close", unix.Close(int(s.fd)))
+}
+
+// dissolve connects fd to AF_UNSPEC (connect(2)), which resets an
+// established TCP connection and leaves the socket unconnected, free to
+// connect again. golang.org/x/sys/unix has no Sockaddr for it.
+func dissolve(fd int) error {
+	unspec := unix.RawSockaddr{Family: unix.AF_UNSPEC}
+	_, _, errno := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&unspec)), unsafe.Sizeof(unspec))
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 func zoneID(a netip.Addr) uint32 {
@@ -122,7 +185,7 @@ func (c *connector) reap(now time.Time) {
 			}
 			delete(c.pending, ev.Fd)
 			heap.Remove(&c.byDeadline, p.index)
-			p.finish(connected(int(p.fd), ev.Events))
+			p.finish(c.connected(p.tcpSocket, ev.Events))
 		}
 		if n < len(c.events) {
 			break
@@ -141,14 +204,14 @@ func (c *connector) reap(now time.Time) {
 	c.expired = c.expired[:0]
 }
 
-// connected ends the connection whose epoll events are events: reset if it
-// was made, closed with its error if not.
-func connected(fd int, events uint32) error {
+// connected ends the connection on s whose epoll events are events: made
+// if it was made, closed with its error if not.
+func (c *connector) connected(s tcpSocket, events uint32) error {
 	if events&(unix.EPOLLERR|unix.EPOLLHUP) == 0 {
-		return reset(fd)
+		return c.made(s)
 	}
-	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	unix.Close(fd)
+	errno, err := unix.GetsockoptInt(int(s.fd), unix.SOL_SOCKET, unix.SO_ERROR)
+	unix.Close(int(s.fd))
 	switch {
 	case err != nil:
 		return os.NewSyscallError("getsockopt", err)
@@ -164,7 +227,12 @@ func (c *connector) close() {
 		unix.Close(int(p.fd))
 		p.finish(errConnectorClosed)
 	}
-	c.byDeadline, c.pending = nil, nil
+	for _, idle := range c.idle {
+		for _, s := range idle {
+			unix.Close(int(s.fd))
+		}
+	}
+	c.byDeadline, c.pending, c.idle = nil, nil, [2][]tcpSocket{}
 	unix.Close(c.epfd)
 }
 

@@ -129,3 +129,65 @@ func TestConnectorClose(t *testing.T) {
 		t.Errorf("under way at close: %v, want %v", got, errConnectorClosed)
 	}
 }
+
+// TestConnectorReusesSockets: a made connection is reset, its socket serves
+// the next check, and a reused socket reports each connection's own result.
+func TestConnectorReusesSockets(t *testing.T) {
+	c := newTestConnector(t)
+	const timeout = 300 * time.Millisecond
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ends := make(chan error, 4)
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, err = conn.Read(make([]byte, 1))
+			ends <- err
+			conn.Close()
+		}
+	}()
+	up := l.Addr().String()
+
+	if _, err := connectResult(t, c, up, timeout); err != nil {
+		t.Fatalf("listening: %v", err)
+	}
+	if err := <-ends; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the server read %v at the check's end, want a reset", err)
+	}
+	if len(c.idle[familyIPv4]) != 1 {
+		t.Fatalf("%d idle sockets after a made connection, want 1", len(c.idle[familyIPv4]))
+	}
+
+	// A refused connection on the reused socket is refused, and the
+	// socket, whose state is then unknown, is closed.
+	if _, err := connectResult(t, c, closedPort(t, "tcp"), timeout); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("closed port on a reused socket: %v, want connection refused", err)
+	}
+	if len(c.idle[familyIPv4]) != 0 {
+		t.Errorf("%d idle sockets after a refused connection, want 0", len(c.idle[familyIPv4]))
+	}
+
+	// Made connections in turn use one socket.
+	for i := range 3 {
+		if _, err := connectResult(t, c, up, timeout); err != nil {
+			t.Fatalf("listening, %d: %v", i, err)
+		}
+		if err := <-ends; !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("%d: the server read %v at the check's end, want a reset", i, err)
+		}
+	}
+	if idle := c.idle[familyIPv4]; len(idle) != 1 {
+		t.Errorf("%d idle sockets after 3 connections in turn, want 1", len(idle))
+	}
+	took, err := connectResult(t, c, blackhole(t), timeout)
+	if !errors.Is(err, errConnectTimeout) || took < timeout {
+		t.Errorf("blackhole on a reused socket: %v after %v, want a timeout after %v", err, took, timeout)
+	}
+}
