@@ -43,10 +43,11 @@ func lookupPort(res Resolver, name string, proto ipvs.Protocol) (uint16, bool) {
 // parseService is ipvsadm's parse_service: it sets the address, family
 // (and for IPv6 the netmask 128) and, when one is given, the port of svc.
 // Port names are looked up for svc.Protocol. ok is false for an invalid
-// argument; portGiven tells whether a port was part of it.
-func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven bool) {
+// argument; portGiven tells whether a port was part of it, and numeric
+// whether the argument needed no name looked up.
+func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven, numeric bool) {
 	if isAllDigits(buf) {
-		return false, false
+		return false, false, false
 	}
 	host := buf
 	port := ""
@@ -54,10 +55,11 @@ func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven bo
 	if buf[0] == '[' {
 		inner, after, found := strings.Cut(buf[1:], "]")
 		if !found || !strings.HasPrefix(after, ":") {
-			return false, false
+			return false, false, false
 		}
 		host, port, portGiven = inner, after[1:], true
 	}
+	numeric = true
 	if addr, isV6 := inetPton6(host); isV6 {
 		svc.Addr = addr
 		svc.Family = ipvs.IPv6
@@ -69,23 +71,25 @@ func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven bo
 		if k := strings.LastIndexByte(host, ':'); k >= 0 {
 			host, port, portGiven = host[:k], host[k+1:], true
 		}
-		addr, isV4 := parseIPv4Host(host, res)
-		if !isV4 {
-			return false, false
+		if v, isNumber := inetAton(host); isNumber {
+			svc.Addr = addrFromUint32(v)
+		} else if addr, found := lookupHost(res, host); found {
+			svc.Addr, numeric = addr, false
+		} else {
+			return false, false, false
 		}
-		svc.Addr = addr
 		svc.Family = ipvs.IPv4
 	}
 	if portGiven {
 		if n, isNumber := stringToNumber(port, 0, 65535); isNumber {
 			svc.Port = uint16(n)
 		} else if n, found := lookupPort(res, port, svc.Protocol); found {
-			svc.Port = n
+			svc.Port, numeric = n, false
 		} else {
-			return false, false
+			return false, false, false
 		}
 	}
-	return true, portGiven
+	return true, portGiven, numeric
 }
 
 // parseIPv4Host accepts an inet_aton number or an IPv4 host name.

@@ -159,6 +159,8 @@ type Invocation struct {
 	Daemon ipvs.Daemon
 	// Timeouts are the --set values (0 = leave unchanged).
 	Timeouts ipvs.Timeouts
+
+	lastService serviceMemo // kept from line to line by ParseInto
 }
 
 // ServiceGiven reports whether a service (-t, -u, --sctp-service, -f) was

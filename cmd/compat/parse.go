@@ -3,6 +3,7 @@ package compat
 import (
 	"fmt"
 	"math/bits"
+	"net/netip"
 	"strings"
 
 	"github.com/lvsadm/lvsadm/ipvs"
@@ -70,9 +71,43 @@ func (p Parser) ParseInto(inv *Invocation, prog string, args []string) error {
 // options, ipvsadm's default netmask, weight and forwarding method.
 func resetInvocation(inv *Invocation) {
 	*inv = Invocation{
-		Service: ipvs.Service{Netmask: 0xffffffff},
-		Dest:    ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
+		Service:     ipvs.Service{Netmask: 0xffffffff},
+		Dest:        ipvs.Destination{Weight: 1, ForwardMethod: ipvs.Route},
+		lastService: inv.lastService,
 	}
+}
+
+// serviceMemo is the last numeric service argument parsed into an
+// Invocation and what parseService made of it: the lines of a rules file
+// name each service again on every one of its -a lines.
+type serviceMemo struct {
+	arg       string
+	family    ipvs.Family
+	addr      netip.Addr
+	port      uint16
+	portGiven bool
+}
+
+// serviceArg is parseService for the service argument of -t, -u and
+// --sctp-service, answered from the Invocation's memo when the line
+// before named the same service with numbers only (names could resolve
+// differently on each line, as they would for ipvsadm).
+func (st *parseState) serviceArg(arg string, svc *ipvs.Service) bool {
+	if m := &st.inv.lastService; arg != "" && arg == m.arg {
+		svc.Family, svc.Addr = m.family, m.addr
+		if m.family == ipvs.IPv6 {
+			svc.Netmask = 128
+		}
+		if m.portGiven {
+			svc.Port = m.port
+		}
+		return true
+	}
+	ok, portGiven, numeric := parseService(arg, svc, st.res)
+	if ok && numeric {
+		st.inv.lastService = serviceMemo{arg: arg, family: svc.Family, addr: svc.Addr, port: svc.Port, portGiven: portGiven}
+	}
+	return ok
 }
 
 // parseGeneral is ParseInto for every line: popt's scanning of the words,
@@ -217,7 +252,7 @@ func (st *parseState) option(id optionID, arg string, hasArg bool) error {
 		default:
 			svc.Protocol = ipvs.SCTP
 		}
-		if ok, _ := parseService(arg, svc, st.res); !ok {
+		if !st.serviceArg(arg, svc) {
 			return failf("illegal virtual server address[:port] specified")
 		}
 	case idFWMarkService:
@@ -274,7 +309,7 @@ func (st *parseState) option(id optionID, arg string, hasArg bool) error {
 		// Parsed against a copy of the service as it is now: its
 		// protocol names the port, its port is the default.
 		scratch := *svc
-		ok, portGiven := parseService(arg, &scratch, st.res)
+		ok, portGiven, _ := parseService(arg, &scratch, st.res)
 		dest.Family, dest.Addr, dest.Port = scratch.Family, scratch.Addr, scratch.Port
 		if !ok {
 			return failf("illegal real server address[:port] specified")

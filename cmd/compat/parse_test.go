@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/lvsadm/lvsadm/ipvs"
 )
@@ -39,7 +40,9 @@ func (fakeResolver) LookupPort(name string, proto ipvs.Protocol) (uint16, bool) 
 	return 0, false
 }
 
-var cmpOpts = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+// cmpOpts compares Invocations by what they say, not by the memo ParseInto
+// keeps from line to line.
+var cmpOpts = cmp.Options{cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmpopts.IgnoreUnexported(Invocation{})}
 
 // want builds an expected Invocation from ipvsadm's initial state.
 func want(cmd Command, opts Options, edit func(*Invocation)) *Invocation {
@@ -1001,4 +1004,70 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q): no command", args)
 		}
 	})
+}
+
+// countingResolver is fakeResolver counting the host names it is asked.
+type countingResolver struct {
+	fakeResolver
+	hosts *int
+}
+
+func (r countingResolver) LookupHost(name string) (netip.Addr, bool) {
+	*r.hosts++
+	return r.fakeResolver.LookupHost(name)
+}
+
+// TestParseIntoMemo: one Invocation reused line after line, as restore and
+// rules files use it, ends each line exactly as a fresh one, whatever the
+// service memo kept from the lines before; names are looked up again on
+// every line.
+func TestParseIntoMemo(t *testing.T) {
+	lines := []string{
+		"-A -t 192.0.2.1:80 -s rr",
+		"-a -t 192.0.2.1:80 -r 192.0.2.10 -m",
+		"-a -t 192.0.2.1:80 -r 192.0.2.11:8080 -g -w 3",
+		"-a -u 192.0.2.1:80 -r 192.0.2.11",
+		"-A -t 192.0.2.1 -s rr",
+		"-a -t 192.0.2.1 -r 192.0.2.12",
+		"-A -t [2001:db8::1]:443 -s wrr",
+		"-a -t [2001:db8::1]:443 -r [2001:db8::10]",
+		"-E -M 64 -t [2001:db8::1]:443 -p",
+		"-M 255.255.255.0 -A -t 192.0.2.1:80 -p",
+		"-E -t 192.0.2.1:80 -M 255.255.0.0 -p 60",
+		"-a -t 192.0.2.1:99999 -r 192.0.2.13",
+		"-a -t 192.0.2.1:80 -r 192.0.2.13",
+		"-a -t web.example:http -r 192.0.2.14",
+		"-a -t web.example:http -r 192.0.2.15",
+		"-a -t 192.0.2.1:80 -r 192.0.2.16",
+		"-a -t 192.0.2.1:80 -t 192.0.2.1:80 -r 192.0.2.17",
+		"-D -t 192.0.2.1:80",
+		"-f 7 -a -r 192.0.2.18",
+		"-D -t 192.0.2.1:80",
+	}
+	reusedHosts, freshHosts := 0, 0
+	reused := Parser{Resolver: countingResolver{hosts: &reusedHosts}}
+	fresh := Parser{Resolver: countingResolver{hosts: &freshHosts}}
+	var inv Invocation
+	hits := 0
+	for _, line := range lines {
+		memo := inv.lastService.arg
+		gotErr := reused.ParseInto(&inv, "ipvsadm", split(line))
+		var want Invocation
+		wantErr := fresh.ParseInto(&want, "ipvsadm", split(line))
+		if diff := cmp.Diff(wantErr, gotErr); diff != "" {
+			t.Errorf("%s: error (-fresh +reused):\n%s", line, diff)
+		}
+		if diff := cmp.Diff(&want, &inv, cmpOpts); diff != "" {
+			t.Errorf("%s: (-fresh +reused):\n%s", line, diff)
+		}
+		if memo != "" && strings.Contains(line, "-t "+memo+" ") {
+			hits++
+		}
+	}
+	if hits < 8 {
+		t.Errorf("%d lines named the service of the line before, want at least 8", hits)
+	}
+	if reusedHosts != freshHosts || reusedHosts < 2 {
+		t.Errorf("host names looked up %d times with the memo, %d without; want the same, at least 2", reusedHosts, freshHosts)
+	}
 }
