@@ -215,11 +215,11 @@ func (r request) queue(b *ipvs.Batch) {
 		zero.Weight = 0
 		b.EditDestination(k, zero)
 	case ch.Action == Add && !ch.IsServer():
-		b.AddService(ch.Service)
+		b.AddService(*ch.Service)
 	case ch.Action == Add:
 		b.AddDestination(k, *ch.Server)
 	case ch.Action == Edit && !ch.IsServer():
-		b.EditService(ch.Service)
+		b.EditService(*ch.Service)
 	case ch.Action == Edit:
 		b.EditDestination(k, *ch.Server)
 	case ch.IsServer():
@@ -247,7 +247,7 @@ func (r request) undo(b *ipvs.Batch) {
 	case ch.IsServer():
 		b.AddDestination(k, *ch.Server)
 	default:
-		b.AddService(ch.Service)
+		b.AddService(*ch.Service)
 		for i := range ch.Servers {
 			b.AddDestination(k, ch.Servers[i].Destination)
 		}

@@ -47,8 +47,10 @@ func (a Action) String() string {
 // Change is one difference between the kernel and the desired table: a
 // service (Server nil) or one real server of it.
 type Change struct {
-	Action  Action
-	Service ipvs.Service // the desired service, or for a removal the kernel's
+	Action Action
+	// Service is the desired service, or for a removal the kernel's; it
+	// points into the tables the plan was made from.
+	Service *ipvs.Service
 	// OldService is the kernel's service for an edit of it.
 	OldService *ipvs.Service
 	// Server is the desired real server, or for a removal the kernel's;
@@ -210,16 +212,16 @@ func diff(cur *current, want *desired.Table, o Options) (*Plan, error) {
 		named[key] = true
 		ci, exists := cur.index[key]
 		if !exists {
-			p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Source: ws.Source})
+			p.Changes = append(p.Changes, Change{Action: Add, Service: &ws.Service, Source: ws.Source})
 			for j := range ws.Servers {
-				p.Changes = append(p.Changes, Change{Action: Add, Service: ws.Service, Server: &ws.Servers[j].Destination, Source: ws.Servers[j].Source})
+				p.Changes = append(p.Changes, Change{Action: Add, Service: &ws.Service, Server: &ws.Servers[j].Destination, Source: ws.Servers[j].Source})
 			}
 			continue
 		}
 		ks := cur.services[ci].Service
 		if !sameService(&ks, &ws.Service) {
 			old := ks
-			p.Changes = append(p.Changes, Change{Action: Edit, Service: ws.Service, OldService: &old, Source: ws.Source})
+			p.Changes = append(p.Changes, Change{Action: Edit, Service: &ws.Service, OldService: &old, Source: ws.Source})
 		}
 		have, err := cur.dests(scratch[:0], ci)
 		if err != nil {
@@ -244,7 +246,7 @@ func diff(cur *current, want *desired.Table, o Options) (*Plan, error) {
 				if err != nil {
 					return nil, err
 				}
-				p.Changes = append(p.Changes, Change{Action: Remove, Service: cur.services[i].Service, Servers: servers})
+				p.Changes = append(p.Changes, Change{Action: Remove, Service: &cur.services[i].Service, Servers: servers})
 			}
 		}
 	}
@@ -297,17 +299,17 @@ func diffServers(ws *desired.Service, have []ipvs.DestinationEntry) []Change {
 		i := find(desired.DestKey(af, &wd.Destination))
 		switch {
 		case i < 0:
-			adds = append(adds, Change{Action: Add, Service: ws.Service, Server: &wd.Destination, Source: wd.Source})
+			adds = append(adds, Change{Action: Add, Service: &ws.Service, Server: &wd.Destination, Source: wd.Source})
 		case !sameServer(&have[i].Destination, &wd.Destination):
 			wanted[i] = true
-			edits = append(edits, Change{Action: Edit, Service: ws.Service, Server: &wd.Destination, OldServer: &have[i].Destination, Source: wd.Source})
+			edits = append(edits, Change{Action: Edit, Service: &ws.Service, Server: &wd.Destination, OldServer: &have[i].Destination, Source: wd.Source})
 		default:
 			wanted[i] = true
 		}
 	}
 	for i := range have {
 		if !wanted[i] {
-			removes = append(removes, Change{Action: Remove, Service: ws.Service, Server: &have[i].Destination})
+			removes = append(removes, Change{Action: Remove, Service: &ws.Service, Server: &have[i].Destination})
 		}
 	}
 	return append(append(adds, edits...), removes...)

@@ -24,7 +24,7 @@ func (c *Change) appendCommand(b []byte) []byte {
 		return append(append(b, "-D "...), desired.Describe(c.Service.ServiceKey)...)
 	case !c.IsServer():
 		at := len(b)
-		b = format.AppendSaveLine(b, &c.Service, nil)
+		b = format.AppendSaveLine(b, c.Service, nil)
 		if c.Action == Edit {
 			b[at+1] = 'E' // "-A ..." as "-E ..."
 		}
@@ -34,7 +34,7 @@ func (c *Change) appendCommand(b []byte) []byte {
 		return append(append(b, " -r "...), desired.AddrPort(c.Server.Addr, c.Server.Port)...)
 	}
 	at := len(b)
-	b = format.AppendSaveLine(b, &c.Service, c.Server)
+	b = format.AppendSaveLine(b, c.Service, c.Server)
 	if c.Action == Edit {
 		b[at+1] = 'e' // "-a ..." as "-e ..."
 	}
@@ -73,7 +73,7 @@ func (c *Change) Delta() []FieldChange {
 		add("tunnel port", o.TunnelPort, n.TunnelPort)
 		add("tunnel checksum", o.TunnelFlags, n.TunnelFlags)
 	default:
-		o, n := c.OldService, &c.Service
+		o, n := c.OldService, c.Service
 		add("scheduler", o.Scheduler, n.Scheduler)
 		add("flags", flagWords(o), flagWords(n))
 		add("persistence timeout", o.Timeout, n.Timeout)
