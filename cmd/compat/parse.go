@@ -78,8 +78,8 @@ func resetInvocation(inv *Invocation) {
 }
 
 // serviceMemo is the last numeric service argument parsed into an
-// Invocation and what parseService made of it: the lines of a rules file
-// name each service again on every one of its -a lines.
+// Invocation and what parseService made of it: a rules file names each
+// service again on every one of its -a lines.
 type serviceMemo struct {
 	arg       string
 	family    ipvs.Family
@@ -89,9 +89,9 @@ type serviceMemo struct {
 }
 
 // serviceArg is parseService for the service argument of -t, -u and
-// --sctp-service, answered from the Invocation's memo when the line
-// before named the same service with numbers only (names could resolve
-// differently on each line, as they would for ipvsadm).
+// --sctp-service, answered from the Invocation's memo when it is the last
+// numeric one parsed into it: numbers parse the same whatever the protocol,
+// while names are looked up again on every line, as ipvsadm does.
 func (st *parseState) serviceArg(arg string, svc *ipvs.Service) bool {
 	if m := &st.inv.lastService; arg != "" && arg == m.arg {
 		svc.Family, svc.Addr = m.family, m.addr
