@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X github.com/lvsadm/lvsadm/cmd/cli.version=$(VERSION)
 BIN      := bin/lvsadm
 
-.PHONY: all build test unit vmtest demo lint install clean bench man
+.PHONY: all build test unit vmtest demo lint install clean bench bench-health man
 
 all: build
 
@@ -51,6 +51,12 @@ bench: build
 	scripts/vm.sh run --timeout $(or $(BENCH_TIMEOUT),14400) --mem 2048 \
 		--file $(BIN):/opt/lvsadm/lvsadm --file bin/bench:/opt/lvsadm/bench -- \
 		'ln -s lvsadm /opt/lvsadm/ipvsadm && /opt/lvsadm/bench -lvsadm /opt/lvsadm/ipvsadm -reps "$(or $(BENCH_REPS),3)" -quick "$(or $(BENCH_QUICK),0)" -only "$(BENCH_ONLY)"'
+
+# Measures lvsadm run's checking on the host (no VM, no IPVS): 10,000 real
+# servers with TCP checks every second against local listeners; fails when a
+# target is missed (docs/health.md, Performance).
+bench-health:
+	LVSADM_PERF=1 $(GO) test -count=1 -run TestPerformance10kTCP -v ./cmd/health/
 
 # staticcheck is pinned as a tool in go.mod (go get -tool ...@VERSION) and
 # run with `go tool`; if it cannot be built or run, lint fails.
