@@ -71,13 +71,11 @@ func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven, n
 		if k := strings.LastIndexByte(host, ':'); k >= 0 {
 			host, port, portGiven = host[:k], host[k+1:], true
 		}
-		if v, isNumber := inetAton(host); isNumber {
-			svc.Addr = addrFromUint32(v)
-		} else if addr, found := lookupHost(res, host); found {
-			svc.Addr, numeric = addr, false
-		} else {
+		addr, isV4, named := parseIPv4Host(host, res)
+		if !isV4 {
 			return false, false, false
 		}
+		svc.Addr, numeric = addr, !named
 		svc.Family = ipvs.IPv4
 	}
 	if portGiven {
@@ -92,12 +90,14 @@ func parseService(buf string, svc *ipvs.Service, res Resolver) (ok, portGiven, n
 	return true, portGiven, numeric
 }
 
-// parseIPv4Host accepts an inet_aton number or an IPv4 host name.
-func parseIPv4Host(host string, res Resolver) (netip.Addr, bool) {
-	if v, ok := inetAton(host); ok {
-		return addrFromUint32(v), true
+// parseIPv4Host accepts an inet_aton number or an IPv4 host name; named
+// tells that it was a name.
+func parseIPv4Host(host string, res Resolver) (addr netip.Addr, ok, named bool) {
+	if v, isNumber := inetAton(host); isNumber {
+		return addrFromUint32(v), true, false
 	}
-	return lookupHost(res, host)
+	addr, ok = lookupHost(res, host)
+	return addr, ok, true
 }
 
 func addrFromUint32(v uint32) netip.Addr {

@@ -291,7 +291,7 @@ func (st *parseState) option(id optionID, arg string, hasArg bool) error {
 		// Interpreted by the family known so far: a later IPv6 service
 		// address or -6 resets it to 128.
 		if svc.Family != ipvs.IPv6 {
-			addr, ok := parseIPv4Host(arg, st.res)
+			addr, ok, _ := parseIPv4Host(arg, st.res)
 			if !ok {
 				return failf("illegal virtual server persistent mask specified")
 			}
